@@ -1,0 +1,129 @@
+"""Kafka records as Lambda sees them: the invocation event and the on-failure destination record."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from array import array
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Message
+
+# JSON overhead of one record in the event besides its key, value and headers (keys, numbers, quotes).
+_RECORD_OVERHEAD_BYTES = 160
+
+
+@dataclass(slots=True)
+class KafkaRecord:
+    """One consumed record, kept as bytes until an invocation needs it as JSON."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int
+    log_append_time: bool
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]] | None
+
+    @classmethod
+    def from_message(cls, message: Message) -> KafkaRecord:
+        timestamp_type, timestamp = message.timestamp()
+        return cls(
+            topic=message.topic() or "",
+            partition=message.partition() or 0,
+            offset=message.offset() or 0,
+            timestamp_ms=int(timestamp),
+            log_append_time=timestamp_type == TIMESTAMP_LOG_APPEND_TIME,
+            key=message.key(),  # type: ignore[arg-type]
+            value=message.value(),  # type: ignore[arg-type]
+            headers=message.headers(),
+        )
+
+    @property
+    def payload_size(self) -> int:
+        """Bytes this record adds to the invocation payload (base64 grows data by 4/3)."""
+        size = _RECORD_OVERHEAD_BYTES + len(self.topic)
+        for blob in (self.key, self.value):
+            if blob:
+                size += (len(blob) + 2) // 3 * 4
+        for name, value in self.headers or ():
+            size += len(name) + 8 + 5 * len(value or b"")
+        return size
+
+    def to_event_record(self) -> dict[str, Any]:
+        return {
+            "topic": self.topic,
+            "partition": self.partition,
+            "offset": self.offset,
+            "timestamp": self.timestamp_ms,
+            "timestampType": "LOG_APPEND_TIME" if self.log_append_time else "CREATE_TIME",
+            "key": None if self.key is None else base64.b64encode(self.key).decode("ascii"),
+            "value": None if self.value is None else base64.b64encode(self.value).decode("ascii"),
+            # Java byte[] semantics: values are signed bytes, as AWS sends them.
+            "headers": [{name: array("b", value or b"").tolist()} for name, value in self.headers or ()],
+        }
+
+    def metadata(self) -> dict[str, Any]:
+        """The record's fields other than value, for filter patterns on metadata."""
+        event_record = self.to_event_record()
+        event_record.pop("value")
+        return event_record
+
+
+def partition_key(topic: str, partition: int) -> str:
+    return f"{topic}-{partition}"
+
+
+def invocation_event(records: list[KafkaRecord], *, event_source: str, event_source_arn: str | None,
+                     bootstrap_servers: str) -> dict[str, Any]:
+    """The event Lambda passes to a Kafka-triggered function (records grouped by topic-partition)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        grouped.setdefault(partition_key(record.topic, record.partition), []).append(record.to_event_record())
+    event: dict[str, Any] = {"eventSource": event_source}
+    if event_source_arn is not None:
+        event["eventSourceArn"] = event_source_arn
+    event["bootstrapServers"] = bootstrap_servers
+    event["records"] = grouped
+    return event
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    moment = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def failure_record(record: KafkaRecord, *, condition: str, function_arn: str, invoke_count: int,
+                   function_error: str | None, event_source_arn: str | None, event_source: str,
+                   bootstrap_servers: str, now_ms: int) -> bytes:
+    """What Lambda writes to a kafka:// on-failure destination for one failed record."""
+    payload = invocation_event([record], event_source=event_source, event_source_arn=event_source_arn,
+                               bootstrap_servers=bootstrap_servers)
+    payload_text = json.dumps(payload, separators=(",", ":"))
+    response_context = None if function_error is None else {
+        "statusCode": 200, "executedVersion": "$LATEST", "functionError": function_error,
+    }
+    document = {
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": condition,
+            "approximateInvokeCount": invoke_count,
+        },
+        "responseContext": response_context,
+        "version": "1.0",
+        "timestamp": _iso_ms(now_ms),
+        "KafkaBatchInfo": {
+            "batchSize": 1,
+            "eventSourceArn": event_source_arn,
+            "bootstrapServers": bootstrap_servers,
+            "payloadSize": len(payload_text.encode()),
+            "recordInfo": {"offset": str(record.offset), "timestamp": _iso_ms(record.timestamp_ms)},
+        },
+        "payload": payload,
+    }
+    return json.dumps(document, separators=(",", ":")).encode()

@@ -1,0 +1,117 @@
+"""Per-function runtime figures: invocations, errors, durations, throughput and consumer lag."""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+DURATION_SAMPLES = 5_000
+RATE_WINDOW_S = 10.0
+STALE_REPORT_S = 15.0
+
+
+def percentile(samples: list[float], fraction: float) -> float | None:
+    if not samples:
+        return None
+    if len(samples) == 1:
+        return samples[0]
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[min(98, max(0, round(fraction * 100) - 1))]
+
+
+@dataclass
+class _MappingFigures:
+    function: str
+    invocations: int = 0
+    errors: int = 0
+    records: int = 0
+    filtered: int = 0
+    to_destination: int = 0
+    durations: deque[float] = field(default_factory=lambda: deque(maxlen=DURATION_SAMPLES))
+    recent_records: deque[tuple[float, int]] = field(default_factory=deque)
+    partitions_by_worker: dict[int, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    enabled: bool = True
+
+
+class StatusBoard:
+    """Collects the reports poller processes send and answers the status command and endpoint."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._mappings: dict[str, _MappingFigures] = {}
+        self.workers: dict[str, list[int]] = {}
+        self.restarts: dict[str, int] = {}
+
+    def declare(self, esm: str, function: str, enabled: bool) -> None:
+        with self._lock:
+            self._mappings.setdefault(esm, _MappingFigures(function=function, enabled=enabled))
+
+    def record(self, pid: int, report: dict[str, Any]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            figures = self._mappings.setdefault(report["esm"], _MappingFigures(function=report["function"]))
+            figures.invocations += report["invocations"]
+            figures.errors += report["errors"]
+            figures.records += report["records"]
+            figures.filtered += report["filtered"]
+            figures.to_destination += report["to_destination"]
+            figures.durations.extend(report["durations_ms"])
+            figures.recent_records.append((now, report["records"]))
+            figures.partitions_by_worker[pid] = (now, report["partitions"])
+
+    def snapshot(self) -> dict[str, Any]:
+        now = time.monotonic()
+        with self._lock:
+            return {esm: self._describe(esm, figures, now) for esm, figures in sorted(self._mappings.items())}
+
+    def _describe(self, esm: str, figures: _MappingFigures, now: float) -> dict[str, Any]:
+        while figures.recent_records and now - figures.recent_records[0][0] > RATE_WINDOW_S:
+            figures.recent_records.popleft()
+        live_pids = set(self.workers.get(esm, []))
+        partitions: dict[str, Any] = {}
+        for pid, (at, reported) in figures.partitions_by_worker.items():
+            if pid in live_pids and now - at < STALE_REPORT_S:
+                partitions.update({key: {**value, "worker": pid} for key, value in reported.items()})
+        durations = list(figures.durations)
+        p50, p99 = percentile(durations, 0.5), percentile(durations, 0.99)
+        return {
+            "function": figures.function,
+            "enabled": figures.enabled,
+            "workers": sorted(live_pids),
+            "restarts": self.restarts.get(esm, 0),
+            "invocations": figures.invocations,
+            "errors": figures.errors,
+            "records": figures.records,
+            "filtered": figures.filtered,
+            "to_failure_destination": figures.to_destination,
+            "duration_ms_p50": None if p50 is None else round(p50, 2),
+            "duration_ms_p99": None if p99 is None else round(p99, 2),
+            "records_per_second": round(sum(n for _, n in figures.recent_records) / RATE_WINDOW_S, 1),
+            "lag": sum(p["lag"] for p in partitions.values()),
+            "partitions": dict(sorted(partitions.items())),
+        }
+
+
+def format_status(snapshot: dict[str, Any]) -> str:
+    """A table for people: one line per event source mapping, then lag per partition."""
+    header = (f"{'event source mapping':<40} {'inv':>7} {'err':>5} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'rec/s':>8} {'failed':>7} {'lag':>6}")
+    lines = [header, "-" * len(header)]
+    for esm, figures in snapshot.items():
+        state = "" if figures["enabled"] else " (disabled)"
+        lines.append(
+            f"{esm + state:<40} {figures['invocations']:>7} {figures['errors']:>5} "
+            f"{_number(figures['duration_ms_p50']):>8} {_number(figures['duration_ms_p99']):>8} "
+            f"{figures['records_per_second']:>8} {figures['to_failure_destination']:>7} {figures['lag']:>6}")
+        for key, partition in figures["partitions"].items():
+            lines.append(f"    {key:<36} committed={partition['committed']} end={partition['end']} "
+                         f"lag={partition['lag']} worker={partition['worker']}")
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
