@@ -97,7 +97,17 @@ def _poller_process(template_path: str, parameter_overrides: dict[str, str], fun
     poller = Poller(mapping_from_event(function, event), PollerOptions(**options),
                     report=lambda stats: reports.put((os.getpid(), stats)))
     signal.signal(signal.SIGTERM, lambda *_: poller.stop())
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(), poller.stop), daemon=True).start()
     poller.run()
+
+
+def _stop_when_orphaned(parent_pid: int, stop: Any) -> None:
+    """If the runtime dies without stopping us (kill -9), leave the group cleanly and exit."""
+    while os.getppid() == parent_pid:
+        time.sleep(1)
+    stop()
+    time.sleep(STOP_GRACE_S)
+    os._exit(1)
 
 
 @dataclass

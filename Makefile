@@ -1,0 +1,55 @@
+# kafkagram: `make up` runs everything on this machine, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install up test lint typecheck pytest bench status migrate lock clean
+
+help:
+	@echo "make up      start the broker, S3, migrations, and every function of template.yaml"
+	@echo "make test    lint, type-check and run every test against real services"
+	@echo "make bench   benchmarks, printed as tables"
+	@echo "make status  per-function figures of the running runtime"
+
+install: $(STAMP)
+
+# The virtualenv is rebuilt when the pinned dependencies change.
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+up: install
+	$(BIN)/kafkagram up
+
+migrate: install
+	$(BIN)/kafkagram migrate
+
+status: install
+	$(BIN)/kafkagram status
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/cfn-lint template.yaml
+
+typecheck: install
+	$(BIN)/mypy emulator kafkagram_local layers/kafkagram/kafkagram handlers functions
+
+pytest: install
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/kafkagram bench
+
+# Re-resolve the full pinned set after changing a dependency in pyproject.toml.
+lock:
+	rm -rf /tmp/kafkagram-lock && $(PYTHON) -m venv /tmp/kafkagram-lock
+	/tmp/kafkagram-lock/bin/pip install --quiet '.[dev]'
+	/tmp/kafkagram-lock/bin/pip freeze --exclude kafkagram > requirements.lock
+
+clean:
+	rm -rf $(VENV) .run .pytest_cache .mypy_cache .ruff_cache

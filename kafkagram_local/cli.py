@@ -1,0 +1,168 @@
+"""`kafkagram`: run, inspect and measure kafkagram on one machine (the Makefile wraps these)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from kafkagram.config import Settings, get_settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RUN_DIR = REPO_ROOT / ".run"
+DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+
+
+def _fail(message: str) -> None:
+    print(f"kafkagram: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> None:
+    from kafkagram_local.services import migrate_database
+
+    applied = migrate_database(get_settings())
+    print("migrations: " + (", ".join(applied) if applied else "up to date"))
+
+
+def cmd_up(args: argparse.Namespace) -> None:
+    from emulator.runtime import Runtime, RuntimeOptions
+    from emulator.template import TemplateError
+    from kafkagram_local.services import LocalServices
+
+    started = time.monotonic()
+    settings = get_settings()
+    services = LocalServices(settings, RUN_DIR, s3_port=args.s3_port, kafka_port=args.kafka_port)
+    try:
+        services.start()
+        runtime = Runtime(RuntimeOptions(
+            template_path=Path(args.template),
+            kafka_bootstrap_servers=services.kafka_bootstrap_servers,
+            parameter_overrides=_parameter_overrides(settings, args.parameter_overrides),
+            env_vars_file=Path(args.env_vars) if args.env_vars else None,
+            workers=args.workers,
+            session_timeout_ms=2000 if services.owns_kafka else 6000,
+            host=args.host, http_port=args.http_port, websocket_port=args.websocket_port,
+            status_port=args.status_port,
+            static_dir=REPO_ROOT / "frontend" / "dist" if (REPO_ROOT / "frontend" / "dist").is_dir() else None,
+        ))
+        runtime.start()
+    except (ConnectionError, TemplateError, RuntimeError, OSError) as exc:
+        services.stop()
+        _fail(str(exc))
+        return
+    _print_services(services, runtime.urls, runtime.mappings)
+    print(f"ready in {time.monotonic() - started:.1f} s; Ctrl-C stops everything", flush=True)
+    _wait_for_stop_signal()
+    print("stopping...", flush=True)
+    runtime.stop()
+    services.stop()
+
+
+def _parameter_overrides(settings: Settings, given: list[str]) -> dict[str, str]:
+    overrides = {"DatabaseUrl": settings.database_url, "RedisUrl": settings.redis_url}
+    for item in given:
+        name, _, value = item.partition("=")
+        overrides[name] = value
+    return overrides
+
+
+def _print_services(services: object, urls: dict[str, str], mappings: list) -> None:  # type: ignore[type-arg]
+    for line in services.describe():  # type: ignore[attr-defined]
+        print(line)
+    labels = {"http": "HTTP API + web app", "websocket": "WebSocket API", "status": "runtime status"}
+    for name, url in urls.items():
+        print(f"{labels.get(name, name):<22} {url}")
+    for mapping in mappings:
+        state = "" if mapping.enabled else " (disabled)"
+        print(f"{'function':<22} {mapping.function.function_name} <- {mapping.topic}{state}")
+
+
+def _wait_for_stop_signal() -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(1):
+        pass
+
+
+def cmd_status(args: argparse.Namespace) -> None:
+    from emulator.status import format_status
+
+    url = f"http://{args.host}:{args.status_port}/status"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            snapshot = json.load(response)
+    except (urllib.error.URLError, OSError):
+        _fail(f"the runtime does not answer on {url}: start it with `make up`")
+        return
+    print(json.dumps(snapshot, indent=2) if args.json else format_status(snapshot))
+
+
+def cmd_produce(args: argparse.Namespace) -> None:
+    from confluent_kafka import Producer
+
+    servers = get_settings().kafka_bootstrap_servers or f"127.0.0.1:{args.kafka_port}"
+    producer = Producer({"bootstrap.servers": servers})
+    producer.produce(args.topic, value=args.value.encode(), key=args.key.encode() if args.key else None)
+    if producer.flush(10):
+        _fail(f"could not produce to {args.topic} on {servers}")
+    print(f"produced 1 record to {args.topic}")
+
+
+def cmd_bench(args: argparse.Namespace) -> None:
+    from kafkagram_local.bench import run_benchmarks
+
+    run_benchmarks(args.only)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kafkagram", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--status-port", type=int, default=int(os.environ.get("STATUS_PORT", 3002)))
+    parser.add_argument("--kafka-port", type=int, default=int(os.environ.get("KAFKA_PORT", 9092)))
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    up = commands.add_parser("up", help="start the broker, S3, migrations and every function of the template")
+    up.add_argument("--template", default=str(DEFAULT_TEMPLATE))
+    up.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", 1)),
+                    help="poller processes per event source mapping (one consumer group)")
+    up.add_argument("--env-vars", help="JSON file overriding function environment, as `sam local --env-vars`")
+    up.add_argument("--parameter-overrides", nargs="*", default=[], metavar="NAME=VALUE")
+    up.add_argument("--http-port", type=int, default=int(os.environ.get("HTTP_PORT", 3000)))
+    up.add_argument("--websocket-port", type=int, default=int(os.environ.get("WEBSOCKET_PORT", 3001)))
+    up.add_argument("--s3-port", type=int, default=int(os.environ.get("S3_PORT", 4566)))
+    up.set_defaults(handler=cmd_up)
+
+    commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+
+    status = commands.add_parser("status", help="per-function invocations, errors, latency, lag")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(handler=cmd_status)
+
+    produce = commands.add_parser("produce", help="produce one record (any Kafka client works too)")
+    produce.add_argument("topic")
+    produce.add_argument("value")
+    produce.add_argument("--key")
+    produce.set_defaults(handler=cmd_produce)
+
+    bench = commands.add_parser("bench", help="benchmarks, printed as tables")
+    bench.add_argument("--only", nargs="*", default=[])
+    bench.set_defaults(handler=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""kafkagram's shared Lambda layer: configuration, data access and event schemas."""

@@ -1,0 +1,79 @@
+"""`kafkagram up` (what `make up` runs) on a fresh database: every service comes up, a record produced
+with a plain Kafka client reaches the recorder function, shows in the status, and Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from confluent_kafka import Producer
+
+from kafkagram.db import connect
+from tests.conftest import free_port
+from tests.waiting import wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+TEST_DATABASE = "kafkagram_up_test"
+
+
+@pytest.fixture
+def fresh_database() -> str:
+    admin = connect("postgresql://postgres@127.0.0.1:5432/postgres")
+    admin.run(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
+    admin.close()
+    return f"postgresql://postgres@127.0.0.1:5432/{TEST_DATABASE}"
+
+
+def status(port: int) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.mark.slow
+def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
+    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
+    env = {**os.environ, "DATABASE_URL": fresh_database, "KAFKA_PORT": str(ports["kafka"]),
+           "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
+           "STATUS_PORT": str(ports["status"])}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    env.pop("AWS_ENDPOINT_URL_S3", None)
+    log = (tmp_path / "up.log").open("w+")
+    up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
+                          stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: "ready in" in _read(log), timeout=90,
+                 message="`up` to print ready")
+        output = _read(log)
+        for service in ("PostgreSQL", "Redis", "Kafka", "S3", "runtime status"):
+            assert service in output, f"{service} line missing:\n{output}"
+        assert f"127.0.0.1:{ports['kafka']}" in output
+        assert "kafkagram-local-recorder <- user-events" in output
+
+        producer = Producer({"bootstrap.servers": f"127.0.0.1:{ports['kafka']}"})
+        producer.produce("user-events", key=b"u1", value=b'{"hello": "world"}')
+        assert producer.flush(10) == 0
+        figures = wait_for(lambda: status(ports["status"])["RecorderFunction.UserEvents"]["invocations"] and
+                           status(ports["status"])["RecorderFunction.UserEvents"], message="an invocation")
+        assert figures["errors"] == 0
+        database = connect(fresh_database)
+        rows = wait_for(lambda: database.run("SELECT convert_from(value, 'UTF8') FROM received_events"),
+                        message="the recorded row")
+        database.close()
+        assert rows == [['{"hello": "world"}']]
+    finally:
+        up.send_signal(signal.SIGINT)
+        code = up.wait(timeout=60)
+    assert code == 0, _read(log)
+    assert "stopping" in _read(log)
+
+
+def _read(log) -> str:
+    log.flush()
+    log.seek(0)
+    return log.read()
