@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from emulator.kafka.esm import MAX_PAYLOAD_BYTES, EventSourceMapping
 from emulator.kafka.filters import RecordFilter
-from emulator.kafka.records import KafkaRecord, failure_record, invocation_event, partition_key
+from emulator.kafka.records import KafkaRecord, failure_record, partition_key
 from emulator.sandbox import FunctionPool, Invocation
 
 logger = Logger(service="emulator-kafka")
@@ -33,6 +33,14 @@ IDLE_POLL_S = 0.1
 BUSY_POLL_S = 0.01
 STATS_INTERVAL_S = 1.0
 MAX_BUFFERED_PER_PARTITION = 20_000
+EVENT_BUILDER = "emulator.kafka.records:event_from_records"
+
+
+def _payload_estimate(message: Message) -> int:
+    key = message.key()
+    size = 200 + (len(message) + (len(key) if key else 0)) * 4 // 3
+    headers = message.headers()
+    return size + sum(len(n) + 8 + 5 * len(v or b"") for n, v in headers) if headers else size
 
 
 class _Abandoned(Exception):
@@ -52,7 +60,7 @@ class PollerOptions:
 class _Partition:
     topic: str
     partition: int
-    buffer: deque[KafkaRecord] = field(default_factory=deque)
+    buffer: deque[Message] = field(default_factory=deque)  # converted to KafkaRecord off the hot path
     buffered_since: float | None = None
     in_flight: Future[int] | None = None
     committed: int = -1
@@ -103,8 +111,9 @@ class BatchDelivery:
         self.bootstrap_servers = bootstrap_servers
         self.stats = stats
 
-    def deliver(self, records: list[KafkaRecord], abandoned: threading.Event) -> int:
+    def deliver(self, messages: list[Message], abandoned: threading.Event) -> int:
         """Process the batch to completion; returns the offset to commit (last offset + 1)."""
+        records = [KafkaRecord.from_message(message) for message in messages]
         matched = [r for r in records if self.filter.matches_everything or self.filter.matches(r.value, r.metadata())]
         with self.stats.lock:
             self.stats.filtered += len(records) - len(matched)
@@ -144,10 +153,9 @@ class BatchDelivery:
                 raise _Abandoned
 
     def _invoke(self, records: list[KafkaRecord]) -> Invocation:
-        event = invocation_event(records, event_source=self.mapping.event_source,
-                                 event_source_arn=self.mapping.event_source_arn,
-                                 bootstrap_servers=self.bootstrap_servers)
-        invocation = self.pool.invoke(event)
+        header = {"event_source": self.mapping.event_source, "event_source_arn": self.mapping.event_source_arn,
+                  "bootstrap_servers": self.bootstrap_servers}
+        invocation = self.pool.invoke((header, records), event_builder=EVENT_BUILDER)
         with self.stats.lock:
             self.stats.invocations += 1
             self.stats.durations_ms.append(invocation.duration_ms)
@@ -229,6 +237,7 @@ class Poller:
         self.delivery = BatchDelivery(mapping, self.pool, RecordFilter.from_criteria(mapping.filter_criteria),
                                       self._send_to_destination, options.bootstrap_servers, self.stats)
         self._last_report = time.monotonic()
+        self._batch_done = threading.Event()
 
     def _consumer_config(self) -> dict[str, Any]:
         return {
@@ -276,25 +285,39 @@ class Poller:
 
     def _poll_once(self) -> None:
         busy = any(state.in_flight is not None for state in self.partitions.values())
+        # While batches run, fetch without blocking and sleep on the completion signal instead, so a
+        # finished batch is committed and the partition's next one dispatched at once.
         messages = self.consumer.consume(num_messages=max(self.mapping.batch_size, 500),
-                                         timeout=BUSY_POLL_S if busy else self._idle_timeout())
+                                         timeout=0 if busy else self._idle_timeout())
+        if busy and not messages:
+            self._batch_done.wait(BUSY_POLL_S)
+        self._batch_done.clear()
+        self._buffer(messages)
+        self._commit_finished()
+        self._dispatch_ready()
+        self._apply_backpressure()
+        self._report_stats()
+
+    def _buffer(self, messages: list[Message]) -> None:
+        """The hot path: a couple of C calls per record; records are decoded in the delivery thread."""
+        now = time.monotonic()
+        partitions = self.partitions
+        topic = self.mapping.topic
         for message in messages:
             error = message.error()
             if error is not None:
                 if error.code() != KafkaError._PARTITION_EOF:
                     logger.warning("consumer error", extra={"esm": self.mapping.name, "error": str(error)})
                 continue
-            state = self.partitions.get((message.topic() or "", message.partition() or 0))
+            state = partitions.get((topic, message.partition()))  # type: ignore[arg-type]
             if state is None:
                 continue  # a record fetched just before its partition was revoked
             if not state.buffer:
-                state.buffered_since = time.monotonic()
-            state.buffer.append(KafkaRecord.from_message(message))
-            state.seen = max(state.seen, message.offset() or 0)
-        self._commit_finished()
-        self._dispatch_ready()
-        self._apply_backpressure()
-        self._report_stats()
+                state.buffered_since = now
+            state.buffer.append(message)
+        for state in partitions.values():
+            if state.buffer:
+                state.seen = state.buffer[-1].offset() or 0
 
     def _idle_timeout(self) -> float:
         waits = [
@@ -311,16 +334,19 @@ class Poller:
         waited = time.monotonic() - (state.buffered_since or time.monotonic())
         return waited >= self.mapping.batching_window_s
 
-    def _take_batch(self, state: _Partition) -> list[KafkaRecord]:
-        batch: list[KafkaRecord] = []
+    def _take_batch(self, state: _Partition) -> list[Message]:
+        buffer = state.buffer
+        count = min(len(buffer), self.mapping.batch_size)
+        batch = [buffer.popleft() for _ in range(count)]
+        # Keep the invocation under Lambda's 6 MB payload (values and keys are base64 in the event).
         payload = 0
-        while state.buffer and len(batch) < self.mapping.batch_size:
-            size = state.buffer[0].payload_size
-            if batch and payload + size > MAX_PAYLOAD_BYTES:
+        for index, message in enumerate(batch):
+            payload += _payload_estimate(message)
+            if payload > MAX_PAYLOAD_BYTES and index > 0:
+                buffer.extendleft(reversed(batch[index:]))
+                batch = batch[:index]
                 break
-            batch.append(state.buffer.popleft())
-            payload += size
-        state.buffered_since = time.monotonic() if state.buffer else None
+        state.buffered_since = time.monotonic() if buffer else None
         return batch
 
     def _dispatch_ready(self) -> None:
@@ -328,6 +354,7 @@ class Poller:
             if self._batch_ready(state):
                 batch = self._take_batch(state)
                 state.in_flight = self.executor.submit(self.delivery.deliver, batch, state.abandoned)
+                state.in_flight.add_done_callback(lambda _future: self._batch_done.set())
 
     def _commit_finished(self) -> None:
         offsets: list[TopicPartition] = []

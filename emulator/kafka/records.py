@@ -6,9 +6,8 @@ import base64
 import json
 import uuid
 from array import array
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Message
 
@@ -16,9 +15,10 @@ from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Message
 _RECORD_OVERHEAD_BYTES = 160
 
 
-@dataclass(slots=True)
-class KafkaRecord:
-    """One consumed record, kept as bytes until an invocation needs it as JSON."""
+class KafkaRecord(NamedTuple):
+    """One consumed record, kept as bytes until an invocation needs it as JSON.
+
+    A named tuple: cheap to build on the poller's hot path and to send to a sandbox."""
 
     topic: str
     partition: int
@@ -32,26 +32,20 @@ class KafkaRecord:
     @classmethod
     def from_message(cls, message: Message) -> KafkaRecord:
         timestamp_type, timestamp = message.timestamp()
-        return cls(
-            topic=message.topic() or "",
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            timestamp_ms=int(timestamp),
-            log_append_time=timestamp_type == TIMESTAMP_LOG_APPEND_TIME,
-            key=message.key(),  # type: ignore[arg-type]
-            value=message.value(),  # type: ignore[arg-type]
-            headers=message.headers(),
-        )
+        return cls(message.topic() or "", message.partition() or 0, message.offset() or 0, timestamp,
+                   timestamp_type == TIMESTAMP_LOG_APPEND_TIME, message.key(), message.value(),  # type: ignore[arg-type]
+                   message.headers())
 
     @property
     def payload_size(self) -> int:
         """Bytes this record adds to the invocation payload (base64 grows data by 4/3)."""
         size = _RECORD_OVERHEAD_BYTES + len(self.topic)
-        for blob in (self.key, self.value):
-            if blob:
-                size += (len(blob) + 2) // 3 * 4
-        for name, value in self.headers or ():
-            size += len(name) + 8 + 5 * len(value or b"")
+        if self.key:
+            size += (len(self.key) + 2) // 3 * 4
+        if self.value:
+            size += (len(self.value) + 2) // 3 * 4
+        if self.headers:
+            size += sum(len(name) + 8 + 5 * len(value or b"") for name, value in self.headers)
         return size
 
     def to_event_record(self) -> dict[str, Any]:
@@ -90,6 +84,12 @@ def invocation_event(records: list[KafkaRecord], *, event_source: str, event_sou
     event["bootstrapServers"] = bootstrap_servers
     event["records"] = grouped
     return event
+
+
+def event_from_records(payload: tuple[dict[str, Any], list[KafkaRecord]]) -> dict[str, Any]:
+    """Build the invocation event inside the sandbox, off the poller's core (see FunctionPool.invoke)."""
+    header, records = payload
+    return invocation_event(records, **header)
 
 
 def _iso_ms(epoch_ms: int) -> str:
