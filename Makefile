@@ -35,7 +35,7 @@ lint: install
 	$(BIN)/cfn-lint template.yaml
 
 typecheck: install
-	$(BIN)/mypy emulator kafkagram_local layers/kafkagram/kafkagram handlers functions
+	$(BIN)/mypy emulator kafkagram_local layers/kafkagram/kafkagram handlers
 
 pytest: install
 	$(BIN)/pytest

@@ -64,7 +64,7 @@ _CfnLoader.add_constructor("!GetAtt", _construct_get_att)
 def load_template(path: Path) -> dict[str, Any]:
     """Parse a CloudFormation/SAM YAML (or JSON) template into plain Python data."""
     with path.open(encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        document = yaml.load(stream, Loader=_CfnLoader)
     if not isinstance(document, dict):
         raise ValueError(f"{path}: a template must be a mapping at the top level")
     return document

@@ -73,14 +73,13 @@ def function_overrides(template: Template, logical_id: str, env_file: Mapping[st
     """Variables that replace the template's for one function, as `sam local --env-vars` does:
     only variables the function declares can be overridden."""
     spec = template.functions[logical_id]
+    from emulator.websocket.spec import rewrite_environment
+
     declared = spec.environment
     overrides = {k: v for k, v in env_file.get("Parameters", {}).items() if k in declared}
     overrides.update({k: v for k, v in env_file.get(logical_id, {}).items() if k in declared})
-    for name, value in declared.items():
-        current = overrides.get(name, value)
-        for aws_url, local_url in rewrites.items():
-            if aws_url in current:
-                overrides[name] = current = current.replace(aws_url, local_url)
+    # API endpoints the template builds for AWS (https://<api>.execute-api...) point at the local gateways.
+    overrides.update(rewrite_environment({**declared, **overrides}, rewrites))
     return overrides
 
 
@@ -311,7 +310,8 @@ class Runtime:
         host = self.options.host
         websocket_gateway = None
         if self._declares_websocket_api():
-            from emulator.websocket.gateway import WebSocketGateway, local_endpoint_rewrites
+            from emulator.websocket.gateway import WebSocketGateway
+            from emulator.websocket.spec import local_endpoint_rewrites
 
             ws_base = f"http://{host}:{self.options.websocket_port}"
             self._endpoint_rewrites = local_endpoint_rewrites(self.template, ws_base)
@@ -335,9 +335,9 @@ class Runtime:
             for res in self.template.resources.values())
 
     def _websocket_function_ids(self) -> list[str]:
-        from emulator.websocket.spec import websocket_function_ids
+        from emulator.websocket.spec import websocket_apis
 
-        return websocket_function_ids(self.template)
+        return sorted({function_id for api in websocket_apis(self.template) for function_id in api.function_ids})
 
     def _make_pools(self, logical_ids: list[str]) -> dict[str, FunctionPool]:
         return {

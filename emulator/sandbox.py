@@ -7,6 +7,7 @@ caller. A timed-out worker is killed and replaced, as Lambda discards a timed-ou
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import json
@@ -67,7 +68,13 @@ def lambda_environment(spec: FunctionSpec, region: str, extra: Mapping[str, str]
         "LAMBDA_TASK_ROOT": str(spec.code_dir),
         "_HANDLER": spec.handler,
         "TZ": ":UTC",
+        # Lambda always gives a function its role's credentials; locally, the caller's or dummy ones
+        # (the local S3 and the WebSocket management API accept any).
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
     }
+    if os.environ.get("AWS_SESSION_TOKEN"):
+        env["AWS_SESSION_TOKEN"] = os.environ["AWS_SESSION_TOKEN"]
     env.update(spec.environment)
     env.update(extra)
     return env
@@ -112,10 +119,8 @@ class _Worker:
 
     def stop(self) -> None:
         """Ask a worker to exit cleanly (it finishes nothing new), then make sure it is gone."""
-        try:
+        with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
-        except (OSError, ValueError):
-            pass
         self.process.join(timeout=2)
         self.kill()
 

@@ -100,7 +100,7 @@ class _Resolver:
         self.conditions_source: dict[str, Any] = document.get("Conditions") or {}
         self.mappings: dict[str, Any] = document.get("Mappings") or {}
         self.parameters = parameters
-        self.pseudo = {
+        self.pseudo: dict[str, Any] = {
             "AWS::Region": region,
             "AWS::AccountId": account_id,
             "AWS::StackName": stack_name,
@@ -175,7 +175,7 @@ class _Resolver:
 
         return _SUB_VARIABLE.sub(replace, str(text)).replace("${!", "${")
 
-    def resolve(self, value: Any, where: str) -> Any:  # noqa: C901 - one branch per intrinsic
+    def resolve(self, value: Any, where: str) -> Any:
         if isinstance(value, list):
             return [item for item in (self.resolve(v, where) for v in value) if item is not _NO_VALUE]
         if not isinstance(value, dict):
@@ -252,11 +252,10 @@ def _parameter_values(document: dict[str, Any], overrides: Mapping[str, str]) ->
             values[name] = declaration["Default"]
         else:
             raise TemplateError(name, "parameter has no Default; pass it with --parameter-overrides")
-        if str(declaration.get("Type", "")).startswith("List<") or declaration.get("Type") == (
+        if (str(declaration.get("Type", "")).startswith("List<") or declaration.get("Type") == (
             "CommaDelimitedList"
-        ):
-            if isinstance(values[name], str):
-                values[name] = [item.strip() for item in values[name].split(",") if item.strip()]
+        )) and isinstance(values[name], str):
+            values[name] = [item.strip() for item in values[name].split(",") if item.strip()]
     unknown = set(overrides) - set(declared)
     if unknown:
         raise TemplateError(", ".join(sorted(unknown)), "override for a parameter the template does not declare")

@@ -12,8 +12,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kafkagram.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from emulator.kafka.esm import EventSourceMapping
+    from kafkagram_local.services import LocalServices
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = REPO_ROOT / ".run"
@@ -74,8 +79,8 @@ def _parameter_overrides(settings: Settings, given: list[str]) -> dict[str, str]
     return overrides
 
 
-def _print_services(services: object, urls: dict[str, str], mappings: list) -> None:  # type: ignore[type-arg]
-    for line in services.describe():  # type: ignore[attr-defined]
+def _print_services(services: LocalServices, urls: dict[str, str], mappings: list[EventSourceMapping]) -> None:
+    for line in services.describe():
         print(line)
     labels = {"http": "HTTP API + web app", "websocket": "WebSocket API", "status": "runtime status"}
     for name, url in urls.items():

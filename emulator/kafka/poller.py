@@ -39,8 +39,8 @@ EVENT_BUILDER = "emulator.kafka.records:event_from_records"
 def _payload_estimate(message: Message) -> int:
     key = message.key()
     size = 200 + (len(message) + (len(key) if key else 0)) * 4 // 3
-    headers = message.headers()
-    return size + sum(len(n) + 8 + 5 * len(v or b"") for n, v in headers) if headers else size
+    headers: list[tuple[str, Any]] = message.headers() or []  # type: ignore[assignment]
+    return size + sum(len(name) + 8 + 5 * len(value or b"") for name, value in headers)
 
 
 class _Abandoned(Exception):

@@ -33,8 +33,8 @@ class KafkaRecord(NamedTuple):
     def from_message(cls, message: Message) -> KafkaRecord:
         timestamp_type, timestamp = message.timestamp()
         return cls(message.topic() or "", message.partition() or 0, message.offset() or 0, timestamp,
-                   timestamp_type == TIMESTAMP_LOG_APPEND_TIME, message.key(), message.value(),  # type: ignore[arg-type]
-                   message.headers())
+                   timestamp_type == TIMESTAMP_LOG_APPEND_TIME, message.key(), message.value(),
+                   message.headers())  # type: ignore[arg-type]
 
     @property
     def payload_size(self) -> int:

@@ -395,7 +395,8 @@ def test_missing_topic_is_reported_at_start_up(tmp_path, kafka_bootstrap, kafka_
     ({"BatchSize": 10_001}, "BatchSize must be between 1 and 10000"),
     ({"StartingPosition": "NOW"}, "StartingPosition must be one of"),
     ({"MaximumBatchingWindowInSeconds": 301}, "MaximumBatchingWindowInSeconds must be 0 to 300"),
-    ({"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:1:q"}}}, "OnFailure destination .* is not supported locally"),
+    ({"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:1:q"}}},
+     "OnFailure destination .* is not supported locally"),
 ])
 def test_invalid_mapping_settings_are_reported(setup, kafka_bootstrap, kafka_session_timeout_ms, properties,
                                                message):
