@@ -36,6 +36,18 @@ class KafkaRecord(NamedTuple):
                    timestamp_type == TIMESTAMP_LOG_APPEND_TIME, message.key(), message.value(),
                    message.headers())  # type: ignore[arg-type]
 
+    @classmethod
+    def from_messages(cls, messages: list[Message]) -> list[KafkaRecord]:
+        """Many records at once: tuple.__new__ via _make, without per-field Python calls."""
+        make = cls._make
+        records = []
+        for message in messages:
+            timestamp_type, timestamp = message.timestamp()
+            records.append(make((message.topic(), message.partition(), message.offset(), timestamp,
+                                 timestamp_type == TIMESTAMP_LOG_APPEND_TIME, message.key(), message.value(),
+                                 message.headers())))
+        return records
+
     @property
     def payload_size(self) -> int:
         """Bytes this record adds to the invocation payload (base64 grows data by 4/3)."""
@@ -86,10 +98,10 @@ def invocation_event(records: list[KafkaRecord], *, event_source: str, event_sou
     return event
 
 
-def event_from_records(payload: tuple[dict[str, Any], list[KafkaRecord]]) -> dict[str, Any]:
+def event_from_records(payload: tuple[dict[str, Any], list[tuple[Any, ...]]]) -> dict[str, Any]:
     """Build the invocation event inside the sandbox, off the poller's core (see FunctionPool.invoke)."""
     header, records = payload
-    return invocation_event(records, **header)
+    return invocation_event([KafkaRecord._make(record) for record in records], **header)
 
 
 def _iso_ms(epoch_ms: int) -> str:
