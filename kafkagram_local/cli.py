@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from kafkagram_local.services import LocalServices
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-RUN_DIR = REPO_ROOT / ".run"
+# Pid and log files of what `up` starts; tests point it elsewhere so they never touch a developer's run.
+RUN_DIR = Path(os.environ.get("KAFKAGRAM_RUN_DIR", REPO_ROOT / ".run"))
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 
 

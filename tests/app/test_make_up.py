@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-
 from kafkagram.db import connect
+
 from tests.conftest import free_port
 from tests.waiting import wait_for
 
@@ -40,7 +40,7 @@ def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
     ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
     env = {**os.environ, "DATABASE_URL": fresh_database, "KAFKA_PORT": str(ports["kafka"]),
            "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
-           "STATUS_PORT": str(ports["status"])}
+           "STATUS_PORT": str(ports["status"]), "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("AWS_ENDPOINT_URL_S3", None)
     log = (tmp_path / "up.log").open("w+")
@@ -77,3 +77,43 @@ def _read(log) -> str:
     log.flush()
     log.seek(0)
     return log.read()
+
+
+@pytest.mark.parametrize(("variable", "value", "expected"), [
+    ("DATABASE_URL", "postgresql://postgres@127.0.0.1:{port}/kafkagram", "PostgreSQL is not reachable at"),
+    ("REDIS_URL", "redis://127.0.0.1:{port}/0", "Redis is not reachable at"),
+    ("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:{port}", "Kafka is not reachable at"),
+])
+def test_unreachable_service_fails_fast_with_one_line(variable, value, expected):
+    url = value.format(port=free_port())
+    env = {**os.environ, variable: url, "KAFKA_PORT": str(free_port()), "S3_PORT": str(free_port()),
+           "STATUS_PORT": str(free_port()), "HTTP_PORT": str(free_port()), "WEBSOCKET_PORT": str(free_port())}
+    result = subprocess.run([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0] and url in lines[0]
+    assert "start it" in lines[0]
+
+
+@pytest.mark.slow
+def test_up_again_after_a_crash(fresh_database, tmp_path):
+    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
+    env = {**os.environ, "DATABASE_URL": fresh_database, "KAFKA_PORT": str(ports["kafka"]),
+           "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
+           "STATUS_PORT": str(ports["status"]), "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    env.pop("AWS_ENDPOINT_URL_S3", None)
+    for attempt in ("first", "after kill -9"):
+        log = (tmp_path / f"{attempt}.log").open("w+")
+        up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_for(lambda log=log, up=up: "ready in" in _read(log) or up.poll() is not None, timeout=90,
+                     message=f"`up` ({attempt}) to print ready")
+            assert "ready in" in _read(log), _read(log)
+            assert status(ports["status"])["RecorderFunction.UserEvents"]["workers"]
+        finally:
+            up.kill() if attempt == "first" else up.send_signal(signal.SIGINT)
+            up.wait(timeout=60)
