@@ -24,7 +24,7 @@ from collections.abc import Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from aiohttp import WSMessage, WSMsgType, web
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 from aws_lambda_powertools import Logger
 from multidict import CIMultiDict
 
@@ -188,6 +188,10 @@ class WebSocketGateway:
                 connection.touch()
                 self._spawn(self._handle_message(connection, message))
             else:
+                # aiohttp records 1006 once it has closed an oversized message's socket; remember why.
+                error_code = getattr(message.data, "code", None)
+                if message.type == WSMsgType.ERROR and error_code == WSCloseCode.MESSAGE_TOO_BIG:
+                    connection.server_close = (int(WSCloseCode.MESSAGE_TOO_BIG), "Message too big")
                 return message
         return None
 

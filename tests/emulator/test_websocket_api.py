@@ -318,9 +318,13 @@ def test_failing_route_answers_internal_server_error(server: Served) -> None:
 
 def test_message_over_the_size_limit_closes_with_1009(server: Served) -> None:
     with open_client(server) as client:
+        connection_id = whoami(client)
         client.send("x" * (MAX_MESSAGE_BYTES + 1))
         closed = closed_by_server(client)
     assert closed.rcvd is not None and closed.rcvd.code == 1009
+    event = wait_for_record(server, "DISCONNECT", connection_id)
+    assert event["requestContext"]["disconnectStatusCode"] == 1009
+    assert event["requestContext"]["disconnectReason"] == "Message too big"
 
 
 # ---------------------------------------------------------------------------------------------------
