@@ -5,13 +5,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install up test lint typecheck pytest bench status migrate lock clean
+.PHONY: help install up test lint typecheck pytest bench status migrate lock clean compose-up compose-down deploy
 
 help:
 	@echo "make up      start the broker, S3, migrations, and every function of template.yaml"
 	@echo "make test    lint, type-check and run every test against real services"
 	@echo "make bench   benchmarks, printed as tables"
 	@echo "make status  per-function figures of the running runtime"
+	@echo "make compose-up / compose-down   the Docker Compose path (Redpanda, LocalStack)"
+	@echo "make deploy  sam validate, build and deploy to AWS (SAM CLI in its own virtualenv)"
 
 install: $(STAMP)
 
@@ -44,6 +46,20 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/kafkagram bench
+
+compose-up:
+	docker compose up --build --wait
+
+compose-down:
+	docker compose down
+
+# SAM CLI pins older boto3 and click: install it in its own virtualenv and point SAM at it.
+SAM ?= sam
+SAM_ENV ?= default
+deploy:
+	$(SAM) validate --lint
+	$(SAM) build
+	$(SAM) deploy --guided --config-env $(SAM_ENV)
 
 # Re-resolve the full pinned set after changing a dependency in pyproject.toml.
 lock:

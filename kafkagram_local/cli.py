@@ -73,7 +73,8 @@ def cmd_up(args: argparse.Namespace) -> None:
 
 
 def _parameter_overrides(settings: Settings, given: list[str]) -> dict[str, str]:
-    overrides = {"DatabaseUrl": settings.database_url, "RedisUrl": settings.redis_url}
+    overrides = {"DatabaseUrl": settings.database_url, "RedisUrl": settings.redis_url,
+                  "WebOrigin": settings.web_origin}
     for item in given:
         name, _, value = item.partition("=")
         overrides[name] = value

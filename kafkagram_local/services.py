@@ -17,11 +17,11 @@ import boto3
 import pg8000.native
 import redis
 from botocore.exceptions import BotoCoreError, ClientError
+
+from emulator.kafka.broker import LocalBroker, broker_reachable, ensure_topics
 from kafkagram.config import Settings
 from kafkagram.db import connect
 from kafkagram.migrations import migrate
-
-from emulator.kafka.broker import LocalBroker, broker_reachable, ensure_topics
 
 # Local-only credentials for the embedded S3; real deployments use IAM roles.
 LOCAL_AWS_ACCESS_KEY_ID = "kafkagram-local"

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
-from kafkagram.db import connect
 
+from kafkagram.db import connect
 from tests.conftest import free_port
 from tests.waiting import wait_for
 
