@@ -161,7 +161,7 @@ def _format(value: Any) -> str:
 
 
 def run_benchmarks(only: list[str]) -> None:
-    selected = set(only) or {"kafka", "up", "http", "websocket"}
+    selected = set(only) or {"kafka", "up", "http", "websocket", "media"}
     broker = None
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if "kafka" in selected and not servers:
@@ -180,6 +180,11 @@ def run_benchmarks(only: list[str]) -> None:
         from emulator.http.bench import run_http_bench
 
         _print_table("HTTP API: trivial function through the gateway vs called in-process", run_http_bench())
+    if "media" in selected:
+        from kafkagram_local.bench_media import run_media_bench
+
+        _print_table("Upload processing: 12 MP JPEGs, process_image vs a raw Pillow draft-decode-resize loop",
+                     run_media_bench())
     if "websocket" in selected:
         from emulator.websocket.bench import run_ws_bench
 

@@ -24,6 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Pid and log files of what `up` starts; tests point it elsewhere so they never touch a developer's run.
 RUN_DIR = Path(os.environ.get("KAFKAGRAM_RUN_DIR", REPO_ROOT / ".run"))
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
+LOCAL_ENV_FILE = REPO_ROOT / "env.local.json"
 
 
 def _fail(message: str) -> None:
@@ -141,7 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--template", default=str(DEFAULT_TEMPLATE))
     up.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", 1)),
                     help="poller processes per event source mapping (one consumer group)")
-    up.add_argument("--env-vars", help="JSON file overriding function environment, as `sam local --env-vars`")
+    up.add_argument("--env-vars", default=str(LOCAL_ENV_FILE) if LOCAL_ENV_FILE.exists() else None,
+                    help="JSON file overriding function environment, as `sam local --env-vars` "
+                         "(default: env.local.json when it exists; it is git-ignored)")
     up.add_argument("--parameter-overrides", nargs="*", default=[], metavar="NAME=VALUE")
     up.add_argument("--http-port", type=int, default=int(os.environ.get("HTTP_PORT", 3000)))
     up.add_argument("--websocket-port", type=int, default=int(os.environ.get("WEBSOCKET_PORT", 3001)))
