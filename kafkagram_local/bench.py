@@ -161,7 +161,7 @@ def _format(value: Any) -> str:
 
 
 def run_benchmarks(only: list[str]) -> None:
-    selected = set(only) or {"kafka", "up", "http", "websocket", "media"}
+    selected = set(only) or {"kafka", "up", "http", "websocket", "media", "timeline"}
     broker = None
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if "kafka" in selected and not servers:
@@ -185,6 +185,10 @@ def run_benchmarks(only: list[str]) -> None:
 
         _print_table("Upload processing: 12 MP JPEGs, process_image vs a raw Pillow draft-decode-resize loop",
                      run_media_bench())
+    if "timeline" in selected:
+        from kafkagram_local.bench_timeline import run_timeline_bench
+
+        _print_table("Fan-out on Reed98: FeedManager vs raw pipelined ZADD", run_timeline_bench())
     if "websocket" in selected:
         from emulator.websocket.bench import run_ws_bench
 

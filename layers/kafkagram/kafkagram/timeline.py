@@ -1,0 +1,295 @@
+"""Home timelines in Redis: the one owner of every home-timeline operation (Mastodon's FeedManager).
+
+Each timeline is a sorted set `timeline:home:<user_id>` of at most MAX_ITEMS post ids (ascending:
+rank 0 is the oldest). Scripts and RENAME touch several timelines at once, so this needs a
+non-cluster Redis (ElastiCache with cluster mode disabled).
+
+Id encoding. Post ids are 64-bit and time-ordered (ms, shard, sequence), but sorted-set scores are
+doubles with a 53-bit mantissa: above 2^53 distinct ids collapse into one score (float(2**63 - 1) ==
+float(2**63 - 2)), so ids of the same millisecond would tie or misorder. Every member therefore has
+score 0 and the member is the id zero-padded to 19 digits, then ":<author_id>". Redis orders
+equal-score members bytewise, and fixed-width decimals sort bytewise exactly as the integers do, so
+the order is exact for every id up to 2^63 - 1 (PostgreSQL's bigint), a `max_id` cursor is one
+`ZRANGE ... BYLEX REV LIMIT` call with the bound "(<id>", and ZREMRANGEBYRANK trims as usual. (The
+other fix, score = id >> 11 with member = id, needs a second condition for ids sharing the cursor's
+score.) The author rides along, as in Twitter's entries, so readers can filter or hydrate by author;
+deletes need only the id, since ZREMRANGEBYLEX "[<id>:" "(<id>;" matches whatever author follows.
+
+Missing versus empty. A built timeline always holds the marker member "!", which sorts before every
+digit (rank 0), so an empty timeline is a key holding only the marker, and a missing key means
+"never built, expired or evicted": `read` answers None and the caller rebuilds it from PostgreSQL.
+Like Twitter's RPUSHX rule, writes go only to timelines that exist (checked server-side in a script),
+so a write never creates a partial timeline that would later be served as complete.
+
+Activity. Users seen in the last ACTIVE_DAYS (a sorted set of last-seen times) get fan-out; a
+timeline expires ACTIVE_DAYS after its owner was last seen, and `mark_active` drops the timeline of a
+returning user (it missed the fan-outs of their absence) so the next read rebuilds it.
+
+Known race (as in Mastodon): a post fanned out while its follower's timeline is being rebuilt is lost
+from it if the rebuild's PostgreSQL query ran before the post was committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis
+
+MAX_ITEMS = 800  # Mastodon and Twitter keep 800 ids per home timeline
+FANOUT_CHUNK = 1000  # followers per round trip (Mastodon batches 1000, Twitter pipelined 4k)
+ACTIVE_DAYS = 7  # Mastodon's USER_ACTIVE_DAYS default
+# Above this, one post costs more than 10 round trips and a burst of them delays every other fan-out
+# (Twitter's reason to exclude such accounts): their posts are merged at read time instead.
+LARGE_ACCOUNT_FOLLOWERS = 10_000
+BACKFILL_POSTS = MAX_ITEMS // 4  # recent posts a follow copies in (Mastodon's merge_into_home)
+DEFAULT_PAGE_SIZE = 20
+
+MAX_ID = 2**63 - 1
+ID_DIGITS = len(str(MAX_ID))  # 19
+MARKER = b"!"  # sorts before "0": rank 0, marks a built timeline
+ACTIVE_SECONDS = ACTIVE_DAYS * 86_400
+
+# KEYS: timelines; ARGV[1]: cap; ARGV[2..]: members. For each timeline that exists: ZADD NX, then
+# trim to the cap, keeping rank 0 (the marker). Returns, per key, the number added or -1 if missing.
+# A script, because "only if the key exists" has no native ZADD form and a check from the client
+# would cost a round trip; it runs atomically, one call per chunk.
+_ADD_SCRIPT = """
+local cap = tonumber(ARGV[1])
+local zargs = {}
+for i = 2, #ARGV do
+  zargs[#zargs + 1] = 0
+  zargs[#zargs + 1] = ARGV[i]
+end
+local result = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 0 then
+    result[i] = -1
+  else
+    local added = 0
+    if #zargs > 0 then added = redis.call('ZADD', key, 'NX', unpack(zargs)) end
+    if added > 0 then
+      local extra = redis.call('ZCARD', key) - 1 - cap
+      if extra > 0 then redis.call('ZREMRANGEBYRANK', key, 1, extra) end
+    end
+    result[i] = added
+  end
+end
+return result
+"""
+
+
+@dataclass(frozen=True)
+class TimelinePage:
+    """Post ids newest first; `next_cursor` is the `max_id` of the next page, None at the end."""
+
+    ids: list[int]
+    next_cursor: int | None
+    author_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FanOut:
+    recipients: list[int]  # followers whose timeline gained the post (for timeline-updated pushes)
+    inactive: int  # followers skipped as inactive (rebuilt when they return)
+    large_account: bool  # True: nothing written, the post is merged at read time
+
+
+def member(post_id: int, author_id: int) -> bytes:
+    if not 0 <= post_id <= MAX_ID:
+        raise ValueError(f"post id out of the 63-bit range: {post_id}")
+    return b"%0*d:%d" % (ID_DIGITS, post_id, author_id)
+
+
+def parse_member(value: bytes | str) -> tuple[int, int]:
+    raw = value.encode() if isinstance(value, str) else value
+    post_id, _, author_id = raw.partition(b":")
+    return int(post_id), int(author_id)
+
+
+def _id_prefix(post_id: int) -> bytes:
+    return b"%0*d" % (ID_DIGITS, post_id)
+
+
+def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _newest(posts: Iterable[tuple[int, int]], count: int) -> list[tuple[int, int]]:
+    return sorted(set(posts), reverse=True)[:count]
+
+
+class FeedManager:
+    """Handlers call `fan_out` (post-created), `remove` (post-deleted), `merge` / `unmerge`
+    (followed / unfollowed); the API calls `mark_active` per request, `read` per page, `rebuild`
+    when `read` answers None, and `merge_large_accounts` for followed large accounts. Every
+    operation is batched: one round trip per FANOUT_CHUNK followers or ids, never one per follower."""
+
+    MAX_ITEMS = MAX_ITEMS
+    FANOUT_CHUNK = FANOUT_CHUNK
+    ACTIVE_DAYS = ACTIVE_DAYS
+    LARGE_ACCOUNT_FOLLOWERS = LARGE_ACCOUNT_FOLLOWERS
+    BACKFILL_POSTS = BACKFILL_POSTS
+
+    def __init__(self, client: redis.Redis, prefix: str = "", clock: Callable[[], float] = time.time) -> None:
+        self._redis = client
+        self._prefix = prefix
+        self._clock = clock  # injectable so activity can be tested without waiting days
+        self._add = client.register_script(_ADD_SCRIPT)
+
+    def timeline_key(self, user_id: int) -> str:
+        return f"{self._prefix}timeline:home:{user_id}"
+
+    @property
+    def activity_key(self) -> str:
+        return f"{self._prefix}timeline:active"
+
+    # Writes ---------------------------------------------------------------------------------------
+
+    def fan_out(self, post_id: int, author_id: int, follower_ids: Sequence[int]) -> FanOut:
+        """The post-created policy: skip large accounts and inactive followers, push to the rest."""
+        if self.is_large_account(len(follower_ids)):
+            return FanOut(recipients=[], inactive=0, large_account=True)
+        active = self.active_followers(follower_ids)
+        recipients = self.push(post_id, author_id, active)
+        return FanOut(recipients, inactive=len(follower_ids) - len(active), large_account=False)
+
+    def push(self, post_id: int, author_id: int, follower_ids: Sequence[int]) -> list[int]:
+        """Adds the post to every given follower's existing timeline, one script call per chunk.
+
+        Returns the followers whose timeline gained it (a redelivered post gains nothing)."""
+        entry = member(post_id, author_id)
+        recipients: list[int] = []
+        for chunk in _chunks(follower_ids, FANOUT_CHUNK):
+            added = self._add(keys=[self.timeline_key(f) for f in chunk], args=[MAX_ITEMS, entry])
+            recipients.extend(f for f, n in zip(chunk, added, strict=True) if n > 0)
+        return recipients
+
+    def remove(self, post_id: int, follower_ids: Sequence[int]) -> list[int]:
+        """Removes a deleted post from the followers' timelines; returns those that held it."""
+        low, high = self._id_bounds(post_id)
+        removed: list[int] = []
+        for chunk in _chunks(follower_ids, FANOUT_CHUNK):
+            pipe = self._redis.pipeline(transaction=False)
+            for follower in chunk:
+                pipe.zremrangebylex(self.timeline_key(follower), low, high)
+            removed.extend(f for f, n in zip(chunk, pipe.execute(), strict=True) if n)
+        return removed
+
+    def merge(self, follower_id: int, posts: Iterable[tuple[int, int]]) -> int | None:
+        """Backfill on follow: adds the newest BACKFILL_POSTS of (post_id, author_id), trimmed.
+
+        Returns the number added, or None when the timeline is missing (the next read rebuilds it)."""
+        entries = [member(p, a) for p, a in _newest(posts, BACKFILL_POSTS)]
+        added = self._add(keys=[self.timeline_key(follower_id)], args=[MAX_ITEMS, *entries])[0]
+        return None if added < 0 else int(added)
+
+    def unmerge(self, follower_id: int, post_ids: Sequence[int]) -> int:
+        """Unfollow: removes the given posts from one timeline; returns how many it held."""
+        key = self.timeline_key(follower_id)
+        removed = 0
+        for chunk in _chunks(post_ids, FANOUT_CHUNK):
+            pipe = self._redis.pipeline(transaction=False)
+            for post_id in chunk:
+                pipe.zremrangebylex(key, *self._id_bounds(post_id))
+            removed += sum(pipe.execute())
+        return removed
+
+    def rebuild(self, user_id: int, posts: Iterable[tuple[int, int]]) -> None:
+        """Replaces the timeline with the newest MAX_ITEMS of (post_id, author_id), atomically.
+
+        Built in a temporary key and renamed, inside MULTI so a dropped connection leaves no
+        half-built key behind; readers see the old timeline or the new one, never a partial one."""
+        key = self.timeline_key(user_id)
+        entries: dict[bytes, float] = {MARKER: 0}
+        entries.update((member(p, a), 0) for p, a in _newest(posts, MAX_ITEMS))
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.delete(f"{key}:rebuild")
+        pipe.zadd(f"{key}:rebuild", entries)
+        pipe.rename(f"{key}:rebuild", key)
+        pipe.expire(key, ACTIVE_SECONDS)
+        pipe.execute()
+
+    # Reads ----------------------------------------------------------------------------------------
+
+    def read(self, user_id: int, max_id: int | None = None, limit: int = DEFAULT_PAGE_SIZE) -> TimelinePage | None:
+        """Up to `limit` ids below `max_id` (exclusive), newest first, in one ZRANGE call.
+
+        None means the timeline is missing: rebuild it from PostgreSQL, never show it empty."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        # limit + 1: an extra id says another page exists; the marker says the bottom was reached.
+        rows: list[Any] = self._redis.zrange(self.timeline_key(user_id), self._upper_bound(max_id), "-",
+                                             desc=True, bylex=True, offset=0, num=limit + 1)
+        if not rows:
+            return None
+        entries = [parse_member(row) for row in rows if row not in (MARKER, MARKER.decode())]
+        more = len(entries) > limit
+        entries = entries[:limit]
+        return TimelinePage(ids=[p for p, _ in entries], author_ids=[a for _, a in entries],
+                            next_cursor=entries[-1][0] if more else None)
+
+    @staticmethod
+    def merge_large_accounts(page: TimelinePage, large_posts: Iterable[tuple[int, int]],
+                             limit: int) -> TimelinePage:
+        """Merges recent (post_id, author_id) of followed large accounts into a page read with the
+        same `max_id` and `limit`. The caller passes at most `limit` of them, all below that max_id
+        (one indexed PostgreSQL query); the result pages on correctly with its next_cursor."""
+        large = list(large_posts)
+        union = dict(zip(page.ids, page.author_ids, strict=True))
+        union.update(large)
+        newest = sorted(union.items(), reverse=True)[:limit]
+        more = page.next_cursor is not None or len(union) > limit or len(large) >= limit
+        return TimelinePage(ids=[p for p, _ in newest], author_ids=[a for _, a in newest],
+                            next_cursor=newest[-1][0] if more and newest else None)
+
+    # Activity -------------------------------------------------------------------------------------
+
+    def mark_active(self, user_id: int) -> bool:
+        """Records that the user was seen now and keeps their timeline alive for ACTIVE_DAYS.
+
+        Returns True when they come back after ACTIVE_DAYS or more (or for the first time): their
+        timeline, which missed the fan-outs of that absence, is dropped so the next read rebuilds it."""
+        now = self._clock()
+        key = self.timeline_key(user_id)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.zscore(self.activity_key, user_id)
+        pipe.zadd(self.activity_key, {str(user_id): now})
+        pipe.expire(key, ACTIVE_SECONDS)
+        last_seen = pipe.execute()[0]
+        if last_seen is not None and last_seen >= now - ACTIVE_SECONDS:
+            return False
+        self._redis.delete(key)
+        return True
+
+    def active_followers(self, follower_ids: Sequence[int]) -> list[int]:
+        """The followers seen in the last ACTIVE_DAYS, one ZMSCORE per chunk in a single pipeline."""
+        if not follower_ids:
+            return []
+        cutoff = self._clock() - ACTIVE_SECONDS
+        pipe = self._redis.pipeline(transaction=False)
+        for chunk in _chunks(follower_ids, FANOUT_CHUNK):
+            pipe.zmscore(self.activity_key, [str(f) for f in chunk])
+        scores: list[Any] = [s for chunk_scores in pipe.execute() for s in chunk_scores]
+        return [f for f, s in zip(follower_ids, scores, strict=True) if s is not None and s >= cutoff]
+
+    @staticmethod
+    def is_large_account(follower_count: int) -> bool:
+        return follower_count > LARGE_ACCOUNT_FOLLOWERS
+
+    # Encoding -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _upper_bound(max_id: int | None) -> bytes:
+        if max_id is None or max_id > MAX_ID:
+            return b"+"
+        return b"(" + _id_prefix(max(max_id, 0))
+
+    @staticmethod
+    def _id_bounds(post_id: int) -> tuple[bytes, bytes]:
+        """Lex range of every member of one post id, whatever author follows the ':'."""
+        prefix = _id_prefix(post_id)
+        return b"[" + prefix + b":", b"(" + prefix + b";"
