@@ -125,6 +125,14 @@ def cmd_produce(args: argparse.Namespace) -> None:
     print(f"produced 1 record to {args.topic}")
 
 
+def cmd_asyncapi(_args: argparse.Namespace) -> None:
+    from kafkagram_local.asyncapi import write_asyncapi, write_schemas
+
+    write_schemas()
+    write_asyncapi(REPO_ROOT / "docs" / "asyncapi.yaml")
+    print("wrote the event JSON Schemas and docs/asyncapi.yaml from kafkagram.events.catalog")
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     from kafkagram_local.bench import run_benchmarks
 
@@ -162,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_argument("value")
     produce.add_argument("--key")
     produce.set_defaults(handler=cmd_produce)
+
+    commands.add_parser("asyncapi", help="regenerate the event schemas and docs/asyncapi.yaml").set_defaults(
+        handler=cmd_asyncapi)
 
     bench = commands.add_parser("bench", help="benchmarks, printed as tables")
     bench.add_argument("--only", nargs="*", default=[])

@@ -1,0 +1,304 @@
+"""The event catalogue: every event type, its topic, its Kafka key and the JSON Schema of its `data`.
+
+This module is the single source: `schemas/<type>.json` (what `validate` checks, and what other
+programs read) and `docs/asyncapi.yaml` are generated from it by `kafkagram_local.asyncapi`, and tests
+fail when they drift.
+
+Rules the schemas encode:
+- every id (user, post, media, comment, notification) is a 64-bit id written as a string of digits,
+  because JavaScript numbers lose precision above 2**53; canonical form (no sign, no leading zero), so
+  equal ids are equal strings and equal Kafka keys;
+- every field of `data` is present (null where it has no value), so consumers never guess;
+- producers are held to `additionalProperties: false` to catch typos; consumers ignore fields they do
+  not know. A new optional field updates the schema in place; a breaking change bumps `version`.
+- the key of an event is one field of its `data`, the id of the aggregate whose events must stay in
+  order (one post's like-given/like-removed, one follower's followed/unfollowed, one recipient's
+  notifications).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMAS_DIR = Path(__file__).parent / "schemas"
+SCHEMA_ID_PREFIX = "urn:kafkagram:event:"
+
+ID_PATTERN = "^[1-9][0-9]{0,18}$"
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+UTC_TIMESTAMP_PATTERN = "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?Z$"
+TYPE_PATTERN = "^[a-z][a-z0-9-]*$"
+
+# Limits the HTTP API enforces on input; events carry what passed them, so the schemas repeat them.
+USERNAME_PATTERN = "^[A-Za-z0-9._]{1,30}$"
+DISPLAY_NAME_MAX_LENGTH = 64
+BIO_MAX_LENGTH = 150
+CAPTION_MAX_LENGTH = 2200
+COMMENT_MAX_LENGTH = 2200
+HASHTAG_MAX_LENGTH = 100
+POST_MAX_MEDIA = 10
+FAILURE_MESSAGE_MAX_LENGTH = 500
+
+USER_EVENTS = "user-events"
+POST_EVENTS = "post-events"
+INTERACTION_EVENTS = "interaction-events"
+TIMELINE_EVENTS = "timeline-events"
+NOTIFICATION_EVENTS = "notification-events"
+MEDIA_EVENTS = "media-events"
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    topic: str
+    key: str  # the field of `data` whose value is the Kafka key
+    summary: str
+    properties: dict[str, Any]  # JSON Schema of each field of `data` (all required)
+    example: dict[str, Any]  # a valid `data`, for tests and the AsyncAPI document
+    version: int = 1
+
+    @property
+    def data_schema(self) -> dict[str, Any]:
+        return _object(self.properties)
+
+
+# --- schema fragments -----------------------------------------------------------------------------
+
+def _id(description: str) -> dict[str, Any]:
+    return {"type": "string", "pattern": ID_PATTERN, "description": description}
+
+
+def _nullable_id(description: str) -> dict[str, Any]:
+    return {"type": ["string", "null"], "pattern": ID_PATTERN, "description": description}
+
+
+def _ids(description: str, min_items: int = 0, max_items: int | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": {"type": "string", "pattern": ID_PATTERN},
+                              "uniqueItems": True, "minItems": min_items, "description": description}
+    if max_items is not None:
+        schema["maxItems"] = max_items
+    return schema
+
+
+def _text(max_length: int, description: str, nullable: bool = False) -> dict[str, Any]:
+    return {"type": ["string", "null"] if nullable else "string", "maxLength": max_length,
+            "description": description}
+
+
+def _enum(values: list[str], description: str) -> dict[str, Any]:
+    return {"type": "string", "enum": values, "description": description}
+
+
+def _count(description: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "description": description}
+
+
+def _object(properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "required": list(properties),
+            "properties": properties}
+
+
+_USERNAME = {"type": "string", "pattern": USERNAME_PATTERN, "description": "unique handle"}
+_PURPOSE = _enum(["post", "avatar"], "what the media is for")
+_CONTENT_TYPE = {"type": "string", "pattern": "^image/[a-z0-9.+-]+$", "description": "MIME type"}
+_OBJECT_KEY = {"type": "string", "minLength": 1, "description": "S3 object key in the media bucket"}
+_VARIANT = _object({
+    "width": _count("pixels"),
+    "height": _count("pixels"),
+    "object_key": _OBJECT_KEY,
+    "content_type": _CONTENT_TYPE,
+    "size_bytes": _count("bytes"),
+})
+
+# --- the catalogue ------------------------------------------------------------------------------------
+
+_FOLLOW = {
+    "follower_id": _id("the user who follows (the key: their timeline changes)"),
+    "followee_id": _id("the user followed"),
+}
+_LIKE = {
+    "post_id": _id("the post (the key)"),
+    "post_author_id": _id("the post's author, who is notified (never changes, so safe to carry)"),
+    "user_id": _id("the user who liked"),
+}
+_MEDIA = {
+    "media_id": _id("the media (the key)"),
+    "owner_id": _id("the user who uploaded it"),
+    "purpose": _PURPOSE,
+}
+
+_TYPES = [
+    EventType(
+        "user-registered", USER_EVENTS, "user_id", "A person created an account.",
+        {"user_id": _id("the new user (the key)"), "username": _USERNAME,
+         "display_name": _text(DISPLAY_NAME_MAX_LENGTH, "name shown on the profile")},
+        {"user_id": "1001", "username": "ada", "display_name": "Ada Lovelace"},
+    ),
+    EventType(
+        "user-followed", USER_EVENTS, "follower_id",
+        "A user followed another: the follower's timeline gets the followee's recent posts.",
+        _FOLLOW, {"follower_id": "1001", "followee_id": "1002"},
+    ),
+    EventType(
+        "user-unfollowed", USER_EVENTS, "follower_id",
+        "A user unfollowed another: the followee's posts leave the follower's timeline.",
+        _FOLLOW, {"follower_id": "1001", "followee_id": "1002"},
+    ),
+    EventType(
+        "profile-updated", USER_EVENTS, "user_id",
+        "A user's public profile changed (fields or avatar); carries the new public profile.",
+        {"user_id": _id("the user (the key)"),
+         "changed": {"type": "array", "minItems": 1, "uniqueItems": True,
+                     "items": {"enum": ["username", "display_name", "bio", "avatar_media_id"]},
+                     "description": "which fields changed"},
+         "username": _USERNAME,
+         "display_name": _text(DISPLAY_NAME_MAX_LENGTH, "name shown on the profile"),
+         "bio": _text(BIO_MAX_LENGTH, "profile text"),
+         "avatar_media_id": _nullable_id("the avatar's media, null when none")},
+        {"user_id": "1001", "changed": ["avatar_media_id"], "username": "ada",
+         "display_name": "Ada Lovelace", "bio": "", "avatar_media_id": "5001"},
+    ),
+    EventType(
+        "post-created", POST_EVENTS, "post_id",
+        "A post was published (its media processed): fan it out to the followers' timelines.",
+        {"post_id": _id("the post (the key; also its timeline score)"),
+         "author_id": _id("the author, whose followers receive it"),
+         "caption": _text(CAPTION_MAX_LENGTH, "caption as written"),
+         "media_ids": _ids("the post's media, in display order", 1, POST_MAX_MEDIA),
+         "hashtags": {"type": "array", "uniqueItems": True, "description": "hashtags, lowercase, without #",
+                      "items": {"type": "string", "pattern": "^[^\\s#A-Z]+$", "maxLength": HASHTAG_MAX_LENGTH}},
+         "mentioned_user_ids": _ids("users mentioned in the caption who exist")},
+        {"post_id": "3001", "author_id": "1001", "caption": "Engines #math with @bob",
+         "media_ids": ["5001", "5002"], "hashtags": ["math"], "mentioned_user_ids": ["1002"]},
+    ),
+    EventType(
+        "post-deleted", POST_EVENTS, "post_id",
+        "A post was deleted: remove it from timelines and caches.",
+        {"post_id": _id("the post (the key)"), "author_id": _id("the author, whose followers had it")},
+        {"post_id": "3001", "author_id": "1001"},
+    ),
+    EventType(
+        "like-given", INTERACTION_EVENTS, "post_id", "A user liked a post.",
+        _LIKE, {"post_id": "3002", "post_author_id": "1002", "user_id": "1001"},
+    ),
+    EventType(
+        "like-removed", INTERACTION_EVENTS, "post_id", "A user took back their like.",
+        _LIKE, {"post_id": "3002", "post_author_id": "1002", "user_id": "1001"},
+    ),
+    EventType(
+        "comment-added", INTERACTION_EVENTS, "post_id", "A user commented on a post.",
+        {"comment_id": _id("the comment"), **_LIKE, "user_id": _id("the comment's author"),
+         "text": _text(COMMENT_MAX_LENGTH, "the comment"),
+         "mentioned_user_ids": _ids("users mentioned in the comment who exist")},
+        {"comment_id": "4001", "post_id": "3002", "post_author_id": "1002", "user_id": "1001",
+         "text": "Lovely", "mentioned_user_ids": []},
+    ),
+    EventType(
+        "comment-deleted", INTERACTION_EVENTS, "post_id",
+        "A comment was deleted (by its author or the post's author: see actor_id).",
+        {"comment_id": _id("the comment"), **_LIKE, "user_id": _id("the comment's author")},
+        {"comment_id": "4001", "post_id": "3002", "post_author_id": "1002", "user_id": "1001"},
+    ),
+    EventType(
+        "timeline-updated", TIMELINE_EVENTS, "user_id",
+        "Posts were added to or removed from a user's home timeline (for live updates).",
+        {"user_id": _id("the timeline's owner (the key)"),
+         "action": _enum(["added", "removed"], "what happened to the posts"),
+         "post_ids": _ids("the posts added or removed", 1),
+         "author_id": _id("the author of those posts")},
+        {"user_id": "1002", "action": "added", "post_ids": ["3001"], "author_id": "1001"},
+    ),
+    EventType(
+        "notification-created", NOTIFICATION_EVENTS, "user_id",
+        "Something happened that a user is told about (stored, counted, pushed, maybe emailed).",
+        {"notification_id": _id("the notification (stable, so storing it twice is harmless)"),
+         "user_id": _id("the recipient (the key)"),
+         "kind": _enum(["like", "comment", "follow", "mention"], "what happened"),
+         "from_user_id": _id("who did it"),
+         "post_id": _nullable_id("the post concerned, null for follows"),
+         "comment_id": _nullable_id("the comment concerned, null unless kind is comment or mention in one"),
+         "text": _text(COMMENT_MAX_LENGTH, "an excerpt to show (the comment), or null", nullable=True)},
+        {"notification_id": "6001", "user_id": "1002", "kind": "like", "from_user_id": "1001",
+         "post_id": "3002", "comment_id": None, "text": None},
+    ),
+    EventType(
+        "media-uploaded", MEDIA_EVENTS, "media_id",
+        "An upload completed and was checked (exists, allowed type and size): process it.",
+        {**_MEDIA, "bucket": {"type": "string", "minLength": 1, "description": "S3 bucket"},
+         "object_key": _OBJECT_KEY, "content_type": _CONTENT_TYPE, "size_bytes": _count("bytes")},
+        {"media_id": "5001", "owner_id": "1001", "purpose": "post", "bucket": "kafkagram-media",
+         "object_key": "uploads/1001/5001", "content_type": "image/jpeg", "size_bytes": 2481733},
+    ),
+    EventType(
+        "media-processed", MEDIA_EVENTS, "media_id",
+        "Media was decoded, cleaned and resized: it is ready (posts waiting for it can publish).",
+        {**_MEDIA, "width": _count("pixels, after EXIF orientation"), "height": _count("pixels"),
+         "blurhash": {"type": "string", "minLength": 6, "description": "placeholder shown while loading"},
+         "variants": {"type": "array", "minItems": 1, "items": _VARIANT, "description": "resized copies"}},
+        {"media_id": "5001", "owner_id": "1001", "purpose": "post", "width": 4000, "height": 3000,
+         "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+         "variants": [{"width": 1080, "height": 810, "object_key": "media/5001/1080.jpg",
+                       "content_type": "image/jpeg", "size_bytes": 182311}]},
+    ),
+    EventType(
+        "media-failed", MEDIA_EVENTS, "media_id",
+        "Media was refused by processing (not an image, animated, too large, a decompression bomb...).",
+        {**_MEDIA, "reason": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
+                              "description": "a stable code, e.g. not-an-image, decompression-bomb"},
+         "message": _text(FAILURE_MESSAGE_MAX_LENGTH, "for people")},
+        {"media_id": "5001", "owner_id": "1001", "purpose": "post", "reason": "not-an-image",
+         "message": "the file is not an image that can be decoded"},
+    ),
+]
+
+CATALOG: dict[str, EventType] = {event_type.name: event_type for event_type in _TYPES}
+
+
+def spec_for(type_name: str) -> EventType:
+    try:
+        return CATALOG[type_name]
+    except KeyError:
+        raise UnknownEventType(f"unknown event type {type_name!r}; known: {', '.join(CATALOG)}") from None
+
+
+def topic_for(type_name: str) -> str:
+    return spec_for(type_name).topic
+
+
+def types_on(topic: str) -> list[EventType]:
+    return [event_type for event_type in _TYPES if event_type.topic == topic]
+
+
+def topics() -> list[str]:
+    return list(dict.fromkeys(event_type.topic for event_type in _TYPES))
+
+
+def event_schema(type_name: str) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a whole event of this type: envelope and data."""
+    spec = spec_for(type_name)
+    return {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": f"{SCHEMA_ID_PREFIX}{spec.name}:{spec.version}",
+        "title": spec.name,
+        "description": f"{spec.summary} Topic {spec.topic}, Kafka key data.{spec.key}.",
+        **_object({
+            "id": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN,
+                   "description": "unique event id (UUID, version 7 from kafkagram); consumers deduplicate on it"},
+            "type": {"const": spec.name},
+            "version": {"const": spec.version, "description": "version of this type's data"},
+            "occurred_at": {"type": "string", "format": "date-time", "pattern": UTC_TIMESTAMP_PATTERN,
+                            "description": "when it happened, ISO 8601 in UTC"},
+            "actor_id": _nullable_id("the user whose action caused the event; null when the system acted alone"),
+            "data": spec.data_schema,
+        }),
+    }
+
+
+def schema_path(type_name: str) -> Path:
+    return SCHEMAS_DIR / f"{spec_for(type_name).name}.json"

@@ -1,0 +1,271 @@
+"""Transactional outbox: events are rows committed with the state change they describe; a relay
+publishes them to Kafka and marks them published.
+
+Why: Kafka and PostgreSQL cannot commit together (and Tansu has no usable transactions), so writing
+the event to the database in the same transaction is what makes "the state changed" and "the event
+will be published" one fact. If the broker is down, rows simply wait.
+
+Guarantees:
+- at least once: a row is marked published only after Kafka acknowledged it (acks=all); a crash in
+  between publishes it again, which consumers absorb with `kafkagram.idempotency`;
+- per key, in id order: one relay publishes at a time (an advisory lock), rows go out in id order,
+  and the idempotent producer keeps that order through retries. Ids are taken at INSERT, so two
+  transactions that write events for one key should be serialized by a lock on that aggregate's row
+  taken before `enqueue` (a later id then also commits later).
+"""
+
+from __future__ import annotations
+
+import logging
+import select
+import threading
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pg8000.native
+
+from kafkagram.db import connect
+from kafkagram.events import Event, key_for, topic_for, validate
+
+if TYPE_CHECKING:
+    from confluent_kafka import KafkaError, Message, Producer
+
+logger = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = "outbox"  # the migration's trigger notifies it when a transaction with events commits
+RELAY_LOCK_KEY = 0x6B61666F  # "kafo": pg advisory lock held by the one relay publishing
+DEFAULT_BATCH_SIZE = 500
+DEFAULT_POLL_INTERVAL_S = 1.0  # fallback when a notification is missed (e.g. the listener reconnects)
+DEFAULT_DELIVERY_TIMEOUT_S = 10.0
+FLUSH_MARGIN_S = 5.0  # beyond the delivery timeout, so every message gets its delivery report
+STOP_CHECK_INTERVAL_S = 0.1
+RETRY_BACKOFF_S = 0.5
+MAX_RETRY_BACKOFF_S = 5.0
+_IDLE = b"I"  # PostgreSQL's ReadyForQuery status outside a transaction block
+
+Row = tuple[int, str, str, str]  # id, topic, key, payload as JSON text
+
+
+class OutboxError(RuntimeError):
+    pass
+
+
+class OutboxPublishError(OutboxError):
+    """Some rows could not be delivered to Kafka; they stay unpublished and are retried."""
+
+
+def require_transaction(connection: pg8000.native.Connection, what: str) -> None:
+    # pg8000 keeps the server's transaction status (from ReadyForQuery) but has no public accessor.
+    if getattr(connection, "_transaction_status", None) == _IDLE:
+        raise OutboxError(f"{what} must run inside the caller's transaction (BEGIN first), "
+                          "so it commits or rolls back with the state change")
+
+
+def enqueue(connection: pg8000.native.Connection, event: Event, *, check: bool = True) -> int:
+    """Add an event to the outbox in the caller's open transaction; returns the row id."""
+    return enqueue_many(connection, [event], check=check)[0]
+
+
+def enqueue_many(connection: pg8000.native.Connection, events: Sequence[Event], *,
+                 check: bool = True) -> list[int]:
+    """Add events (one INSERT) in the caller's open transaction; ids follow the order given."""
+    require_transaction(connection, "enqueue")
+    if not events:
+        return []
+    if check:  # a malformed event would poison every consumer: refuse it while the caller can roll back
+        for event in events:
+            validate(event)
+    values, params = [], {}
+    for i, event in enumerate(events):
+        values.append(f"(:topic{i}, :key{i}, CAST(:payload{i} AS jsonb))")
+        params.update({f"topic{i}": topic_for(event.type), f"key{i}": key_for(event),
+                       f"payload{i}": event.to_json()})
+    rows = connection.run("INSERT INTO outbox (topic, key, payload) VALUES " + ", ".join(values)
+                          + " RETURNING id", **params)
+    return [int(row[0]) for row in rows]
+
+
+def delete_published(connection: pg8000.native.Connection, older_than: timedelta) -> int:
+    """Drop rows published longer ago than `older_than` (the outbox is not an archive)."""
+    connection.run("DELETE FROM outbox WHERE published_at < now() - CAST(:age AS interval)",
+                   age=f"{older_than.total_seconds()} seconds")
+    return int(connection.row_count)
+
+
+def producer_config(bootstrap_servers: str,
+                    delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S) -> dict[str, Any]:
+    return {
+        "bootstrap.servers": bootstrap_servers,
+        "acks": "all",
+        # Retries keep the per-partition order and add no duplicates.
+        "enable.idempotence": True,
+        # Java's partitioner (librdkafka's default differs): every client maps a key to one partition.
+        "partitioner": "murmur2_random",
+        "message.timeout.ms": int(delivery_timeout_s * 1000),
+        "logger": logger,
+    }
+
+
+class OutboxRelay:
+    """Publishes unpublished outbox rows to Kafka. One per process; not shared between threads."""
+
+    def __init__(self, database_url: str, bootstrap_servers: str, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                 poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
+                 delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S) -> None:
+        self.database_url = database_url
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.delivery_timeout_s = delivery_timeout_s
+        self._connection: pg8000.native.Connection | None = None
+        self._listener: pg8000.native.Connection | None = None
+        self._producer: Producer | None = None
+
+    def relay_once(self, limit: int | None = None) -> int:
+        """Publish up to `limit` rows in id order; returns how many were published.
+
+        Raises OutboxPublishError when Kafka did not take some rows (they stay unpublished; the ones
+        it took are marked). Returns 0 while another relay holds the lock.
+        """
+        connection = self._database()
+        connection.run("BEGIN")
+        try:
+            rows = self._claim(connection, limit or self.batch_size)
+            delivered, failures = self._produce(rows)
+            if delivered:
+                connection.run("UPDATE outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))",
+                               ids=delivered)
+            connection.run("COMMIT")
+        except Exception:
+            self._drop_database()  # closing the session rolls back and releases the lock
+            self._drop_producer()  # and nothing of this batch stays queued to go out later
+            raise
+        if failures:
+            raise OutboxPublishError(f"{len(failures)} of {len(rows)} outbox rows were not delivered to Kafka "
+                                     f"at {self.bootstrap_servers} ({failures[0]}); they stay unpublished")
+        return len(delivered)
+
+    def run(self, stop_event: threading.Event) -> None:
+        """Relay until `stop_event` is set: at once when events commit (LISTEN), else every poll interval."""
+        failures = 0
+        while not stop_event.is_set():
+            try:
+                listener = self._listening()
+                published = self.relay_once()
+                failures = 0
+                if published < self.batch_size:  # a full batch means more may be waiting
+                    self._wait_for_events(listener, stop_event)
+            except Exception as exc:
+                failures += 1
+                logger.warning("outbox relay: %s (retrying)", exc)
+                self._drop_listener()
+                stop_event.wait(min(RETRY_BACKOFF_S * 2 ** (failures - 1), MAX_RETRY_BACKOFF_S))
+
+    def close(self) -> None:
+        self._drop_database()
+        self._drop_listener()
+        self._drop_producer()
+
+    def __enter__(self) -> OutboxRelay:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- database -----------------------------------------------------------------------------------
+
+    def _claim(self, connection: pg8000.native.Connection, limit: int) -> list[Row]:
+        # One relay at a time: two relays publishing disjoint batches could reorder one key's events.
+        if not connection.run("SELECT pg_try_advisory_xact_lock(:key)", key=RELAY_LOCK_KEY)[0][0]:
+            return []
+        rows = connection.run("SELECT id, topic, key, payload::text FROM outbox WHERE published_at IS NULL "
+                              "ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED", limit=limit)
+        return [(int(row[0]), row[1], row[2], row[3]) for row in rows]
+
+    def _database(self) -> pg8000.native.Connection:
+        if self._connection is None:
+            self._connection = connect(self.database_url)
+        return self._connection
+
+    def _drop_database(self) -> None:
+        _close_quietly(self._connection)
+        self._connection = None
+
+    def _listening(self) -> pg8000.native.Connection:
+        if self._listener is None:
+            listener = connect(self.database_url)
+            listener.run(f"LISTEN {NOTIFY_CHANNEL}")
+            self._listener = listener
+        return self._listener
+
+    def _drop_listener(self) -> None:
+        _close_quietly(self._listener)
+        self._listener = None
+
+    def _wait_for_events(self, listener: pg8000.native.Connection, stop_event: threading.Event) -> None:
+        """Return on a notification, after the poll interval, or soon after `stop_event` is set."""
+        # pg8000 only reads notifications while running a query: wait on its socket, then run one.
+        sock = listener._usock
+        deadline = time.monotonic() + self.poll_interval_s
+        while not stop_event.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            readable, _, _ = select.select([sock], [], [], min(remaining, STOP_CHECK_INTERVAL_S))
+            if readable:
+                listener.run("SELECT 1")
+                listener.notifications.clear()
+                return
+
+    # --- Kafka --------------------------------------------------------------------------------------
+
+    def _produce(self, rows: list[Row]) -> tuple[list[int], list[str]]:
+        """Send rows and wait for every delivery report; returns the delivered ids and the failures."""
+        if not rows:
+            return [], []
+        producer = self._kafka()
+        reports: dict[int, KafkaError | None] = {}
+        for row_id, topic, key, payload in rows:
+            producer.produce(topic, value=payload.encode(), key=key.encode(), on_delivery=_reporter(reports, row_id))
+        if producer.flush(self.delivery_timeout_s + FLUSH_MARGIN_S) > 0:
+            producer.purge()  # nothing may stay queued: it would go out later, behind newer rows
+            producer.flush(0)
+        delivered = [row[0] for row in rows if row[0] in reports and reports[row[0]] is None]
+        failures = [str(reports.get(row[0], "no delivery report")) for row in rows if row[0] not in delivered]
+        if failures:
+            self._drop_producer()  # start the next attempt with a fresh producer and empty queues
+        return delivered, failures
+
+    def _kafka(self) -> Producer:
+        if self._producer is None:
+            from confluent_kafka import Producer  # imported here: API functions only enqueue
+
+            self._producer = Producer(producer_config(self.bootstrap_servers, self.delivery_timeout_s))
+        return self._producer
+
+    def _drop_producer(self) -> None:
+        if self._producer is not None:
+            self._producer.purge()
+            self._producer.flush(0)
+            self._producer = None
+
+
+def _reporter(reports: dict[int, KafkaError | None], row_id: int) -> Any:
+    def on_delivery(error: KafkaError | None, _message: Message) -> None:
+        reports[row_id] = error
+    return on_delivery
+
+
+def _close_quietly(connection: pg8000.native.Connection | None) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # already broken: nothing to release
+            logger.debug("closing a broken database connection", exc_info=True)
+
+
+def unpublished_count(connection: pg8000.native.Connection) -> int:
+    """Rows waiting for the relay (for status lines and tests)."""
+    return int(connection.run("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0])
