@@ -11,6 +11,8 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
+
 TOPICS = ("user-events", "post-events", "interaction-events", "timeline-events", "notification-events",
           "media-events")
 
@@ -30,6 +32,8 @@ class Settings(BaseSettings):
     aws_endpoint_url_s3: str | None = None
     media_bucket: str = "kafkagram-media"
     web_origin: str = "http://127.0.0.1:3000"
+    # Signs access tokens. The default works only locally: ensure_secret_usable() refuses it on AWS.
+    auth_token_secret: str = Field(default=LOCAL_DEVELOPMENT_SECRET, min_length=32)
 
     @property
     def all_topics(self) -> dict[str, int]:
