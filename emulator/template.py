@@ -228,13 +228,13 @@ class _NoValue:
 _NO_VALUE: Any = _NoValue()
 
 
-def _merge_globals(global_props: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
+def merge_globals(global_props: Mapping[str, Any], props: Mapping[str, Any]) -> dict[str, Any]:
     """SAM's Globals rules: maps merge (function wins), lists append, scalars override."""
     merged: dict[str, Any] = dict(global_props)
     for key, value in props.items():
         base = merged.get(key)
         if isinstance(base, dict) and isinstance(value, dict):
-            merged[key] = _merge_globals(base, value)
+            merged[key] = merge_globals(base, value)
         elif isinstance(base, list) and isinstance(value, list):
             merged[key] = base + value
         else:
@@ -333,7 +333,7 @@ def parse_template(path: Path, parameter_overrides: Mapping[str, str] | None = N
             continue
         props = raw.get("Properties") or {}
         if raw["Type"] == FUNCTION_TYPE:
-            props = _merge_globals(function_globals, props)
+            props = merge_globals(function_globals, props)
         resources[logical_id] = Resource(
             logical_id=logical_id,
             type=str(raw["Type"]),

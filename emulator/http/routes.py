@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from emulator.cfn_yaml import load_template
 from emulator.http.cors import ALL_HTTP_METHODS, HttpApiCors, RestApiCors
-from emulator.template import EventSpec, Resource, Template, TemplateError
+from emulator.template import EventSpec, Resource, Template, TemplateError, merge_globals
 
 HTTP_API_EVENT = "HttpApi"
 REST_API_EVENT = "Api"
@@ -209,20 +209,6 @@ def _local_api_id(logical_id: str) -> str:
     return hashlib.sha256(logical_id.encode()).hexdigest()[:10]
 
 
-def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """SAM's Globals rules: maps merge (resource wins), lists append, scalars override."""
-    merged: dict[str, Any] = dict(base)
-    for key, value in override.items():
-        current = merged.get(key)
-        if isinstance(current, dict) and isinstance(value, dict):
-            merged[key] = _merge(current, value)
-        elif isinstance(current, list) and isinstance(value, list):
-            merged[key] = current + value
-        else:
-            merged[key] = value
-    return merged
-
-
 def _has_intrinsic(value: Any) -> bool:
     if isinstance(value, dict):
         key = next(iter(value), "")
@@ -272,7 +258,7 @@ class _ApiCatalog:
                 self._add(resource, kind)
 
     def _add(self, resource: Resource, kind: ApiKind) -> ApiConfig:
-        props = _merge(self._globals[kind], resource.properties)
+        props = merge_globals(self._globals[kind], resource.properties)
         api = _http_api(resource.logical_id, props) if kind == "http" else _rest_api(resource.logical_id, props)
         self._apis[resource.logical_id] = api
         self._by_reference[resource.logical_id] = resource.logical_id

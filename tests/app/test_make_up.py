@@ -30,6 +30,17 @@ def fresh_database() -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{TEST_DATABASE}"
 
 
+def up_environment(database_url: str, tmp_path: Path) -> tuple[dict[str, int], dict[str, str]]:
+    """Free ports, a fresh database and our own run directory; the broker and S3 started by `up`."""
+    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
+    env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_PORT": str(ports["kafka"]),
+           "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
+           "STATUS_PORT": str(ports["status"]), "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    env.pop("AWS_ENDPOINT_URL_S3", None)
+    return ports, env
+
+
 def status(port: int) -> dict:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
         return json.load(response)
@@ -37,12 +48,7 @@ def status(port: int) -> dict:
 
 @pytest.mark.slow
 def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
-    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
-    env = {**os.environ, "DATABASE_URL": fresh_database, "KAFKA_PORT": str(ports["kafka"]),
-           "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
-           "STATUS_PORT": str(ports["status"]), "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    env.pop("AWS_ENDPOINT_URL_S3", None)
+    ports, env = up_environment(fresh_database, tmp_path)
     log = (tmp_path / "up.log").open("w+")
     up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
                           stdout=log, stderr=subprocess.STDOUT, text=True)
@@ -99,12 +105,7 @@ def test_unreachable_service_fails_fast_with_one_line(variable, value, expected)
 
 @pytest.mark.slow
 def test_up_again_after_a_crash(fresh_database, tmp_path):
-    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
-    env = {**os.environ, "DATABASE_URL": fresh_database, "KAFKA_PORT": str(ports["kafka"]),
-           "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
-           "STATUS_PORT": str(ports["status"]), "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    env.pop("AWS_ENDPOINT_URL_S3", None)
+    ports, env = up_environment(fresh_database, tmp_path)
     for attempt in ("first", "after kill -9"):
         log = (tmp_path / f"{attempt}.log").open("w+")
         up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
