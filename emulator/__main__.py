@@ -15,12 +15,10 @@ import os
 import signal
 import sys
 import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from emulator.runtime import Runtime, RuntimeOptions
-from emulator.status import format_status
+from emulator.status import fetch_status, format_status
 from emulator.template import TemplateError
 
 
@@ -51,12 +49,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    url = f"http://{args.host}:{args.status_port}/status"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            snapshot = json.load(response)
-    except (urllib.error.URLError, OSError):
-        print(f"emulator: no runtime answers on {url}", file=sys.stderr)
+        snapshot = fetch_status(args.host, args.status_port)
+    except ConnectionError as exc:
+        print(f"emulator: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(snapshot, indent=2) if args.json else format_status(snapshot))
     return 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +97,17 @@ class StatusBoard:
             "lag": sum(p["lag"] for p in partitions.values()),
             "partitions": dict(sorted(partitions.items())),
         }
+
+
+def fetch_status(host: str, port: int) -> dict[str, Any]:
+    """The status of a running runtime; ConnectionError naming the URL when none answers."""
+    url = f"http://{host}:{port}/status"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            snapshot: dict[str, Any] = json.load(response)
+    except (urllib.error.URLError, OSError) as exc:
+        raise ConnectionError(f"no runtime answers on {url}") from exc
+    return snapshot
 
 
 def format_status(snapshot: dict[str, Any]) -> str:

@@ -9,8 +9,6 @@ import signal
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -102,14 +100,12 @@ def _wait_for_stop_signal() -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> None:
-    from emulator.status import format_status
+    from emulator.status import fetch_status, format_status
 
-    url = f"http://{args.host}:{args.status_port}/status"
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
-            snapshot = json.load(response)
-    except (urllib.error.URLError, OSError):
-        _fail(f"the runtime does not answer on {url}: start it with `make up`")
+        snapshot = fetch_status(args.host, args.status_port)
+    except ConnectionError as exc:
+        _fail(f"{exc}: start it with `make up`")
         return
     print(json.dumps(snapshot, indent=2) if args.json else format_status(snapshot))
 

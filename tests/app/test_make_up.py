@@ -72,6 +72,9 @@ def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
                         message="the recorded row")
         database.close()
         assert rows == [['{"hello": "world"}']]
+        table = subprocess.run([sys.executable, "-m", "kafkagram_local.cli", "--status-port", str(ports["status"]),
+                                "status"], cwd=REPO, capture_output=True, text=True, timeout=30).stdout
+        assert "RecorderFunction.UserEvents" in table and "user-events-" in table
     finally:
         up.send_signal(signal.SIGINT)
         code = up.wait(timeout=60)
