@@ -1,0 +1,122 @@
+"""Media: an upload's life, pending -> uploaded -> ready | failed, each step emitting its event."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pg8000.native
+
+from kafkagram.events import new_event
+from kafkagram.events.catalog import FAILURE_MESSAGE_MAX_LENGTH
+from kafkagram.outbox import enqueue, require_transaction
+from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
+from kafkagram.store.models import MEDIA_COLUMNS, Media, media_from_row
+
+PURPOSES = ("post", "avatar")
+UPLOADS_PREFIX = "uploads"  # the bucket's lifecycle rule expires what is left under it (template.yaml)
+_IMAGE_CONTENT_TYPE = re.compile(r"^image/[a-z0-9.+-]+$")  # as the media events' schemas require
+_REASON = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def upload_key_prefix(owner_id: int) -> str:
+    """Where a user's uploads go; the presigned POST policy pins the key to it."""
+    return f"{UPLOADS_PREFIX}/{owner_id}/"
+
+
+def create_media(conn: pg8000.native.Connection, owner_id: int, purpose: str, content_type: str,
+                 size_bytes: int) -> Media:
+    """A pending media whose object key is `uploads/<owner>/<id>` (no event: nothing happened yet)."""
+    if purpose not in PURPOSES:
+        raise Invalid("invalid-purpose", f"purpose must be one of {', '.join(PURPOSES)}")
+    _check_upload(content_type, size_bytes)
+    rows = conn.run(f"WITH new AS (SELECT next_id() AS id) "
+                    f"INSERT INTO media AS m (id, owner_id, purpose, content_type, size_bytes, object_key) "
+                    f"SELECT id, :owner, :purpose, :content_type, :size, :prefix || id FROM new "
+                    f"RETURNING {MEDIA_COLUMNS}",
+                    owner=owner_id, purpose=purpose, content_type=content_type, size=size_bytes,
+                    prefix=upload_key_prefix(owner_id))
+    return media_from_row(rows[0])
+
+
+def _check_upload(content_type: str, size_bytes: int) -> None:
+    if not _IMAGE_CONTENT_TYPE.match(content_type):
+        raise Invalid("invalid-content-type", "only image content types can be uploaded")
+    if size_bytes < 1:
+        raise Invalid("invalid-size", "size_bytes must be positive")
+
+
+def get_media(conn: pg8000.native.Connection, media_id: int, *, for_update: bool = False) -> Media:
+    lock = " FOR UPDATE" if for_update else ""
+    rows = conn.run(f"SELECT {MEDIA_COLUMNS} FROM media m WHERE m.id = :id{lock}", id=media_id)
+    if not rows:
+        raise NotFound("media-not-found", "no such media")
+    return media_from_row(rows[0])
+
+
+def _media_data(media: Media) -> dict[str, Any]:
+    return {"media_id": str(media.id), "owner_id": str(media.owner_id), "purpose": media.purpose}
+
+
+def mark_uploaded(conn: pg8000.native.Connection, media_id: int, owner_id: int, bucket: str,
+                  content_type: str, size_bytes: int) -> Media:
+    """The owner finished the upload, and the caller checked the object (type and size as stored).
+
+    Emits media-uploaded once; completing again is a no-op; a failed media cannot come back."""
+    require_transaction(conn, "mark_uploaded")
+    _check_upload(content_type, size_bytes)
+    media = get_media(conn, media_id, for_update=True)
+    if media.owner_id != owner_id:
+        raise Forbidden("not-your-media", "this media belongs to someone else")
+    if media.status in ("uploaded", "ready"):
+        return media
+    if media.status == "failed":
+        raise Conflict("media-failed", "this upload was refused; upload the file again")
+    rows = conn.run(f"UPDATE media AS m SET status = 'uploaded', content_type = :content_type, size_bytes = :size, "
+                    f"updated_at = now() WHERE m.id = :id RETURNING {MEDIA_COLUMNS}",
+                    id=media_id, content_type=content_type, size=size_bytes)
+    media = media_from_row(rows[0])
+    enqueue(conn, new_event("media-uploaded", {
+        **_media_data(media), "bucket": bucket, "object_key": media.object_key,
+        "content_type": media.content_type, "size_bytes": media.size_bytes}, owner_id))
+    return media
+
+
+def mark_ready(conn: pg8000.native.Connection, media_id: int, width: int, height: int,
+               variants: list[dict[str, Any]], blurhash: str) -> Media | None:
+    """Processing succeeded: store dimensions, variants and blurhash; emit media-processed.
+
+    None when the media was not waiting for processing (already ready or failed: a redelivery)."""
+    require_transaction(conn, "mark_ready")
+    rows = conn.run(f"UPDATE media AS m SET status = 'ready', width = :width, height = :height, "
+                    f"variants = CAST(:variants AS jsonb), blurhash = :blurhash, updated_at = now() "
+                    f"WHERE m.id = :id AND m.status = 'uploaded' RETURNING {MEDIA_COLUMNS}",
+                    id=media_id, width=width, height=height, variants=json.dumps(variants), blurhash=blurhash)
+    if not rows:
+        get_media(conn, media_id)  # NotFound when it does not exist at all
+        return None
+    media = media_from_row(rows[0])
+    enqueue(conn, new_event("media-processed", {
+        **_media_data(media), "width": width, "height": height, "blurhash": blurhash,
+        "variants": variants}, None))
+    return media
+
+
+def mark_failed(conn: pg8000.native.Connection, media_id: int, reason: str, message: str) -> Media | None:
+    """Processing refused the file (`reason` a stable code such as not-an-image); emit media-failed.
+
+    None when the media was not waiting for processing."""
+    require_transaction(conn, "mark_failed")
+    if not _REASON.match(reason):
+        raise Invalid("invalid-reason", "a failure reason is a lowercase code like not-an-image")
+    message = message[:FAILURE_MESSAGE_MAX_LENGTH]
+    rows = conn.run(f"UPDATE media AS m SET status = 'failed', failure_reason = :reason, failure_message = :message, "
+                    f"updated_at = now() WHERE m.id = :id AND m.status IN ('pending', 'uploaded') "
+                    f"RETURNING {MEDIA_COLUMNS}", id=media_id, reason=reason, message=message)
+    if not rows:
+        get_media(conn, media_id)
+        return None
+    media = media_from_row(rows[0])
+    enqueue(conn, new_event("media-failed", {**_media_data(media), "reason": reason, "message": message}, None))
+    return media
