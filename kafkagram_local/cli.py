@@ -63,12 +63,37 @@ def cmd_up(args: argparse.Namespace) -> None:
         services.stop()
         _fail(str(exc))
         return
+    relay = OutboxRelayThread(settings.database_url, services.kafka_bootstrap_servers)
+    relay.start()
     _print_services(services, runtime.urls, runtime.mappings)
+    print(f"{'outbox relay':<22} PostgreSQL outbox -> {services.kafka_bootstrap_servers}")
     print(f"ready in {time.monotonic() - started:.1f} s; Ctrl-C stops everything", flush=True)
     _wait_for_stop_signal()
     print("stopping...", flush=True)
+    relay.stop()
     runtime.stop()
     services.stop()
+
+
+class OutboxRelayThread:
+    """Publishes committed outbox rows to Kafka while `up` runs (state changes and their events are
+    committed together in PostgreSQL; this is what gets them onto the topics)."""
+
+    def __init__(self, database_url: str, bootstrap_servers: str) -> None:
+        from kafkagram.outbox import OutboxRelay
+
+        self.relay = OutboxRelay(database_url, bootstrap_servers)
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.relay.run, args=(self.stop_event,), daemon=True,
+                                       name="outbox-relay")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=15)
+        self.relay.close()
 
 
 def _parameter_overrides(settings: Settings, given: list[str]) -> dict[str, str]:

@@ -15,6 +15,8 @@ import pytest
 from confluent_kafka import Producer
 
 from kafkagram.db import connect
+from kafkagram.events import new_event
+from kafkagram.outbox import enqueue
 from tests.conftest import free_port
 from tests.waiting import wait_for
 
@@ -72,6 +74,18 @@ def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
                         message="the recorded row")
         database.close()
         assert rows == [['{"hello": "world"}']]
+        # A state change committed with its event in the outbox reaches Kafka through the relay,
+        # and the recorder stores it like any record.
+        database = connect(fresh_database)
+        database.run("BEGIN")
+        enqueue(database, new_event("user-registered", {"user_id": "1001", "username": "ada",
+                                                        "display_name": "Ada"}, actor_id=1001))
+        database.run("COMMIT")
+        relayed = wait_for(lambda: [row for row in database.run(
+            "SELECT convert_from(value, 'UTF8') FROM received_events") if "user-registered" in row[0]],
+            message="the relayed event")
+        database.close()
+        assert json.loads(relayed[0][0])["data"]["username"] == "ada"
         table = subprocess.run([sys.executable, "-m", "kafkagram_local.cli", "--status-port", str(ports["status"]),
                                 "status"], cwd=REPO, capture_output=True, text=True, timeout=30).stdout
         assert "RecorderFunction.UserEvents" in table and "user-events-" in table
