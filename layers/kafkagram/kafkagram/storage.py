@@ -1,0 +1,102 @@
+"""The media bucket: uploaded originals read, web variants written.
+
+The client honours AWS_ENDPOINT_URL_S3 (the local S3 emulator or LocalStack); on AWS it is unset and
+the function's role grants access. Originals are never moved or copied: they stay under `uploads/`,
+where the bucket's lifecycle rule expires them (template.yaml, AbandonedUploadDays). Only the
+variants, stripped of every metadata (EXIF location included), are kept and served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from kafkagram.config import get_settings
+from kafkagram.media import Variant
+
+VARIANTS_PREFIX = "media"
+# A variant's key names one media and width and its bytes never change (processing runs once per
+# media, and a redelivery would write identical bytes): browsers and CDNs may keep it for a year.
+VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
+_MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+_CLIENT_CONFIG = Config(
+    # Transient S3 errors are retried here a few times, then raised so the event source mapping retries.
+    retries={"mode": "standard", "max_attempts": 3},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=10,
+)
+
+
+class ObjectMissing(LookupError):
+    """The object is not in the bucket (e.g. the upload expired before it was processed)."""
+
+
+class ObjectTooLarge(ValueError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"the object is {size} bytes; the limit is {limit}")
+        self.size = size
+        self.limit = limit
+
+
+def s3_client() -> Any:
+    """One client per sandbox and endpoint (creating one costs tens of milliseconds)."""
+    return _client(get_settings().aws_endpoint_url_s3)
+
+
+@lru_cache(maxsize=4)
+def _client(endpoint_url: str | None) -> Any:
+    return boto3.client("s3", endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
+
+
+def media_bucket() -> str:
+    return get_settings().media_bucket
+
+
+def variant_key(media_id: int, width: int) -> str:
+    return f"{VARIANTS_PREFIX}/{media_id}/{width}.jpg"
+
+
+def read_object(bucket: str, key: str, max_bytes: int) -> bytes:
+    """The object's bytes; ObjectTooLarge (before reading the body) over `max_bytes`, ObjectMissing if absent."""
+    try:
+        response = s3_client().get_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
+            raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from error
+        raise
+    body = response["Body"]
+    size = int(response.get("ContentLength", 0))
+    if size > max_bytes:
+        body.close()  # never pull an oversized upload into the sandbox's memory
+        raise ObjectTooLarge(size, max_bytes)
+    with body:
+        data: bytes = body.read(max_bytes + 1)
+    if len(data) > max_bytes:  # a length the header did not announce
+        raise ObjectTooLarge(len(data), max_bytes)
+    return data
+
+
+def put_variants(bucket: str, media_id: int, variants: Sequence[Variant]) -> list[dict[str, Any]]:
+    """Write each variant to `media/<media_id>/<width>.jpg` (in parallel) and return their
+    descriptions as the media-processed event carries them: width, height, object_key,
+    content_type, size_bytes."""
+    client = s3_client()
+
+    def put(variant: Variant) -> dict[str, Any]:
+        key = variant_key(media_id, variant.width)
+        client.put_object(Bucket=bucket, Key=key, Body=variant.data, ContentType=variant.content_type,
+                          CacheControl=VARIANT_CACHE_CONTROL)
+        return {"width": variant.width, "height": variant.height, "object_key": key,
+                "content_type": variant.content_type, "size_bytes": len(variant.data)}
+
+    if len(variants) <= 1:
+        return [put(variant) for variant in variants]
+    with ThreadPoolExecutor(max_workers=len(variants)) as pool:  # boto3 clients are thread-safe
+        return list(pool.map(put, variants))
