@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install up test lint typecheck pytest bench status migrate lock clean compose-up compose-down deploy
+.PHONY: help install up test lint typecheck pytest bench status migrate lock clean compose-up compose-down deploy openapi
 
 help:
 	@echo "make up      start the broker, S3, migrations, and every function of template.yaml"
@@ -35,9 +35,12 @@ status: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/cfn-lint template.yaml
+	$(BIN)/python -m kafkagram_local.openapi --check
 
 typecheck: install
 	$(BIN)/mypy emulator kafkagram_local layers/kafkagram/kafkagram handlers
+	# Its own run: the API function's modules are top-level (app, routes, deps), as in Lambda's task root.
+	$(BIN)/mypy functions/api
 
 pytest: install
 	$(BIN)/pytest
@@ -60,6 +63,10 @@ deploy:
 	$(SAM) validate --lint
 	$(SAM) build
 	$(SAM) deploy --guided --config-env $(SAM_ENV)
+
+# Regenerate docs/openapi.json after changing the API's routes or models.
+openapi: install
+	$(BIN)/python -m kafkagram_local.openapi
 
 # Re-resolve the full pinned set after changing a dependency in pyproject.toml.
 lock:

@@ -1,0 +1,84 @@
+"""The HTTP API function: every `/api/...` route of the HTTP API (Powertools event handler).
+
+The template routes `ANY /api/{proxy+}` here and the resolver picks the route, so the function is the
+same on AWS and under the local gateway (both send payload 2.0 events). Request and response bodies
+are pydantic models (models.py), which also make the OpenAPI document served at /api/openapi.json
+(Swagger UI at /api/docs; checked in as docs/openapi.json).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import Any
+
+import errors
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Server
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from routes import BEARER_SCHEME, CALLER_KEY, admit
+from routes import auth as auth_routes
+from routes import follows as follow_routes
+from routes import users as user_routes
+
+logger = logging.getLogger(__name__)
+
+API_TITLE = "kafkagram API"
+API_VERSION = "0.1.0"
+
+
+class Resolver(APIGatewayHttpResolver):
+    """The resolver, with an OpenAPI document that tells the truth about validation errors: Powertools
+    documents a 422 on every route, but errors.py answers them as 400 with the ErrorBody schema."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for item in (schema.paths or {}).values():
+            for operation in (item.get, item.put, item.post, item.delete, item.patch, item.head, item.options):
+                if operation is not None and operation.responses:
+                    operation.responses.pop(422, None)
+                    operation.responses.pop("422", None)  # type: ignore[call-overload]
+        if schema.components is not None and schema.components.schemas:
+            for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+                schema.components.schemas.pop(name, None)
+        return schema
+
+
+app = Resolver(enable_validation=True)
+app.configure_openapi(
+    title=API_TITLE, version=API_VERSION,
+    description="kafkagram: an event-driven photo-sharing network. Errors are `{\"error\": code, "
+                "\"message\": text}`; lists are cursor-paginated (`?cursor=&limit=`).",
+    servers=[Server(url="/")],
+    security_schemes={BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")},
+)
+app.enable_swagger(path="/api/docs", title=API_TITLE, version=API_VERSION, servers=[Server(url="/")],
+                   security_schemes={BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")})
+errors.register(app)
+app.include_router(auth_routes.router)
+app.include_router(user_routes.router)
+app.include_router(follow_routes.router)
+
+
+@lru_cache(maxsize=1)
+def _openapi_json() -> str:
+    return app.get_openapi_json_schema()  # the routes are fixed once imported: build it once per sandbox
+
+
+@app.get("/api/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=_openapi_json())
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        caller, refused = admit(event)
+    except Exception:
+        # Redis unreachable, or a secret refused on AWS: still a JSON answer, not the gateway's bare 500.
+        logger.exception("could not check the request's credentials or rate limit")
+        return errors.error_result(errors.ApiError(503, "unavailable", "the service is unavailable; retry shortly"))
+    if refused is not None:
+        return errors.error_result(refused)
+    if caller is not None:
+        app.append_context(**{CALLER_KEY: caller})  # cleared by resolve() when it returns
+    return app.resolve(event, context)

@@ -1,0 +1,132 @@
+"""Route modules (one Router each) and what they share: who the caller is, rate limits, body limits.
+
+`admit(event)` runs before the resolver, on the raw API Gateway event, because Powertools validates
+the request body before any middleware or dependency runs: checking credentials here answers a
+request without them 401 (not a 400 that discusses its body), and refuses a flood before any
+parsing. It is default-deny: every path but the auth routes and the docs needs an access token, so a
+new route cannot be left open by forgetting a decorator. Routes get the caller's id through the
+`Caller` dependency.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import deps
+from aws_lambda_powertools.event_handler import Depends
+from aws_lambda_powertools.event_handler.request import Request
+from errors import ApiError, too_many_requests, unauthorized
+
+from kafkagram.auth import TokenError
+from kafkagram.auth.ratelimit import AUTH_PER_IP, READS_PER_USER, WRITES_PER_USER
+
+BEARER_SCHEME = "bearerAuth"
+BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]  # the OpenAPI `security` of authenticated routes
+CALLER_KEY = "caller_id"
+AUTH_PREFIX = "/api/auth/"
+PUBLIC_PATHS = frozenset({"/api/docs", "/api/openapi.json"})
+_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_AUTHORIZATION_LENGTH = 4096  # a real header is ~300 bytes; don't hand megabytes to the JWT parser
+# Every request body here is a small JSON object; anything far larger is refused before parsing.
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+
+
+def admit(event: Mapping[str, Any]) -> tuple[int | None, ApiError | None]:
+    """(caller id or None for public paths, None) to go on, or (None, the error to answer)."""
+    try:
+        caller = _authenticate(event)
+        _check_body(event)
+    except ApiError as exc:
+        return None, exc
+    return caller, None
+
+
+def _authenticate(event: Mapping[str, Any]) -> int | None:
+    path = str(event.get("rawPath") or "")
+    http = (event.get("requestContext") or {}).get("http") or {}
+    if path in PUBLIC_PATHS:
+        return None
+    if path.startswith(AUTH_PREFIX):
+        # API Gateway's sourceIp is the TCP peer it saw; X-Forwarded-For is client-written and spoofable.
+        _take(AUTH_PER_IP, str(http.get("sourceIp") or "unknown"))
+        return None
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    user_id = _verify(str(headers.get("authorization") or ""))
+    _take(READS_PER_USER if str(http.get("method") or "").upper() in _READ_METHODS else WRITES_PER_USER, user_id)
+    return user_id
+
+
+def _verify(header: str) -> int:
+    if not header:
+        raise unauthorized("missing-token", "send Authorization: Bearer <access token>")
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or len(header) > MAX_AUTHORIZATION_LENGTH:
+        raise unauthorized("invalid-token", "the Authorization header must be Bearer <access token>")
+    try:
+        claims = deps.access_tokens().verify(token.strip())
+    except TokenError as exc:
+        raise unauthorized("token-expired" if exc.code == "expired" else "invalid-token", str(exc)) from exc
+    if not claims.user_id.isdigit():
+        raise unauthorized("invalid-token", "invalid access token")
+    return int(claims.user_id)
+
+
+def _take(rule: str, key: str | int) -> None:
+    decision = deps.rate_limiter().check(rule, key)
+    if not decision.allowed:
+        raise too_many_requests(decision.retry_after_s)
+
+
+def _check_body(event: Mapping[str, Any]) -> None:
+    """Refuse oversized or malformed JSON up front: json.loads on deeply nested arrays raises
+    RecursionError, which the resolver would turn into a 500."""
+    body = event.get("body")
+    if not body:
+        return
+    if len(body) > MAX_BODY_BYTES * 2:  # checked before decoding too: base64 makes it 4/3 larger
+        raise _too_large()
+    raw: str | bytes = body
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(400, "invalid-body", "the body is not valid base64") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise _too_large()
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "invalid-json", "the body is not valid JSON") from None
+    if _depth(parsed) > MAX_JSON_DEPTH:
+        raise ApiError(400, "invalid-json", "the body is nested too deeply")
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "payload-too-large", f"the body may have at most {MAX_BODY_BYTES} bytes")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, stopping once past MAX_JSON_DEPTH (iterative: no recursion)."""
+    stack, deepest = [(value, 1)], 0
+    while stack and deepest <= MAX_JSON_DEPTH:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def caller_id(request: Request) -> int:
+    """The id `admit` authenticated; a route outside its protection would have none (fail closed)."""
+    caller = request.context.get(CALLER_KEY)
+    if not isinstance(caller, int):
+        raise unauthorized("missing-token", "send Authorization: Bearer <access token>")
+    return caller
+
+
+Caller = Annotated[int, Depends(caller_id)]

@@ -1,0 +1,96 @@
+"""The caller's account, profiles, the username search and the follower/following lists."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import deps
+import pg8000.native
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from models import (
+    AUTHENTICATED,
+    CONFLICT,
+    CURSOR_MAX_LENGTH,
+    NOT_FOUND,
+    USERNAME_MAX_LENGTH,
+    Me,
+    PublicProfile,
+    UpdateProfileRequest,
+    UserPage,
+    responses,
+    success,
+)
+
+from kafkagram.store import follows as follows_store
+from kafkagram.store import users as users_store
+from kafkagram.store.models import KEEP, Keep
+from kafkagram.store.pagination import MAX_PAGE_SIZE
+from routes import BEARER, Caller
+
+router = APIGatewayHttpRouter()
+TAGS = ["users"]
+
+Username = Annotated[str, Path(min_length=1, max_length=USERNAME_MAX_LENGTH, description="username")]
+Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH,
+                                     description="next_cursor of the previous page; omit for the first")]
+Limit = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (default 20)")]
+
+
+@router.get("/api/me", tags=TAGS, summary="The caller's account", security=BEARER,
+            responses=responses(success(200, "OK"), AUTHENTICATED))
+def get_me(caller: Caller) -> Me:
+    return Me.from_user(deps.read(lambda conn: users_store.get_user_by_id(conn, caller)))
+
+
+@router.patch("/api/me", tags=TAGS, summary="Change the caller's username, display name or bio",
+              security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, CONFLICT))
+def update_me(body: UpdateProfileRequest, caller: Caller) -> Me:
+    # Only ever the caller's own row: there is no route that names another user to change.
+    def keep_if_none(value: str | None) -> str | Keep:
+        return KEEP if value is None else value
+
+    user = deps.write(lambda conn: users_store.update_profile(
+        conn, caller, username=keep_if_none(body.username), display_name=keep_if_none(body.display_name),
+        bio=keep_if_none(body.bio)))
+    return Me.from_user(user)
+
+
+@router.get("/api/users", tags=TAGS, summary="Search users by username prefix", security=BEARER,
+            responses=responses(success(200, "OK"), AUTHENTICATED))
+def search_users(caller: Caller,
+                 prefix: Annotated[str, Query(min_length=1, max_length=USERNAME_MAX_LENGTH + 1,
+                                              description="start of the username (a leading @ is ignored)")],
+                 cursor: Cursor = None, limit: Limit = None) -> UserPage:
+    return UserPage.of(deps.read(lambda conn: users_store.search_users_by_prefix(conn, prefix, cursor, limit)))
+
+
+@router.get("/api/users/<username>", tags=TAGS, summary="A user's profile", security=BEARER,
+            responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
+def get_profile(username: Username, caller: Caller) -> PublicProfile:
+    def load(conn: pg8000.native.Connection) -> PublicProfile:
+        user = users_store.get_user_by_username(conn, username)
+        following = user.id != caller and follows_store.is_following(conn, caller, user.id)
+        return PublicProfile.from_user(user, following)
+
+    return deps.read(load)
+
+
+@router.get("/api/users/<username>/followers", tags=TAGS, summary="Who follows the user, newest first",
+            security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
+def list_followers(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> UserPage:
+    def load(conn: pg8000.native.Connection) -> UserPage:
+        user = users_store.get_user_by_username(conn, username)
+        return UserPage.of(follows_store.followers_page(conn, user.id, cursor, limit))
+
+    return deps.read(load)
+
+
+@router.get("/api/users/<username>/following", tags=TAGS, summary="Whom the user follows, newest first",
+            security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
+def list_following(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> UserPage:
+    def load(conn: pg8000.native.Connection) -> UserPage:
+        user = users_store.get_user_by_username(conn, username)
+        return UserPage.of(follows_store.following_page(conn, user.id, cursor, limit))
+
+    return deps.read(load)
