@@ -39,3 +39,7 @@ def db(database_url: str) -> Iterator[pg8000.native.Connection]:
     connection = connect(database_url)
     yield connection
     connection.close()
+
+
+# A fresh (empty, unmigrated) database for the tests that run `kafkagram up` itself.
+from tests.app.up_support import fresh_database  # noqa: E402, F401

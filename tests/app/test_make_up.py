@@ -8,8 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import urllib.request
-from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
@@ -17,35 +15,9 @@ from confluent_kafka import Producer
 from kafkagram.db import connect
 from kafkagram.events import new_event
 from kafkagram.outbox import enqueue
+from tests.app.up_support import REPO, read_log, status, up_environment
 from tests.conftest import free_port
 from tests.waiting import wait_for
-
-REPO = Path(__file__).resolve().parents[2]
-TEST_DATABASE = "kafkagram_up_test"
-
-
-@pytest.fixture
-def fresh_database() -> str:
-    admin = connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    admin.run(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-    admin.close()
-    return f"postgresql://postgres@127.0.0.1:5432/{TEST_DATABASE}"
-
-
-def up_environment(database_url: str, tmp_path: Path) -> tuple[dict[str, int], dict[str, str]]:
-    """Free ports, a fresh database and our own run directory; the broker and S3 started by `up`."""
-    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
-    env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_PORT": str(ports["kafka"]),
-           "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
-           "STATUS_PORT": str(ports["status"]), "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    env.pop("AWS_ENDPOINT_URL_S3", None)
-    return ports, env
-
-
-def status(port: int) -> dict:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=5) as response:
-        return json.load(response)
 
 
 @pytest.mark.slow
@@ -55,9 +27,9 @@ def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
     up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
                           stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(lambda: "ready in" in _read(log), timeout=90,
+        wait_for(lambda: "ready in" in read_log(log), timeout=90,
                  message="`up` to print ready")
-        output = _read(log)
+        output = read_log(log)
         for service in ("PostgreSQL", "Redis", "Kafka", "S3", "runtime status"):
             assert service in output, f"{service} line missing:\n{output}"
         assert f"127.0.0.1:{ports['kafka']}" in output
@@ -92,14 +64,10 @@ def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
     finally:
         up.send_signal(signal.SIGINT)
         code = up.wait(timeout=60)
-    assert code == 0, _read(log)
-    assert "stopping" in _read(log)
+    assert code == 0, read_log(log)
+    assert "stopping" in read_log(log)
 
 
-def _read(log) -> str:
-    log.flush()
-    log.seek(0)
-    return log.read()
 
 
 @pytest.mark.parametrize(("variable", "value", "expected"), [
@@ -128,9 +96,9 @@ def test_up_again_after_a_crash(fresh_database, tmp_path):
         up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
                               stdout=log, stderr=subprocess.STDOUT, text=True)
         try:
-            wait_for(lambda log=log, up=up: "ready in" in _read(log) or up.poll() is not None, timeout=90,
+            wait_for(lambda log=log, up=up: "ready in" in read_log(log) or up.poll() is not None, timeout=90,
                      message=f"`up` ({attempt}) to print ready")
-            assert "ready in" in _read(log), _read(log)
+            assert "ready in" in read_log(log), read_log(log)
             assert status(ports["status"])["RecorderFunction.UserEvents"]["workers"]
         finally:
             up.kill() if attempt == "first" else up.send_signal(signal.SIGINT)
