@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -14,6 +15,64 @@ import redis
 from emulator.kafka.broker import LocalBroker
 
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+# Databases are named per test run, so two runs on one machine (a developer's and CI's) never drop
+# each other's database; each run drops its own at the end.
+RUN_ID = str(os.getpid())
+_created_databases: list[str] = []
+
+
+def create_test_database(base_name: str, *, migrated: bool = True) -> str:
+    """A new database `<base_name>_<run>` (migrated unless told otherwise); returns its URL."""
+    from kafkagram.db import connect
+    from kafkagram.migrations import migrate
+
+    name = f"{base_name}_{RUN_ID}"
+    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
+    try:
+        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.run(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.close()
+    if name not in _created_databases:
+        _created_databases.append(name)
+    url = f"{POSTGRES_SERVER_URL}/{name}"
+    if migrated:
+        connection = connect(url)
+        try:
+            migrate(connection)
+        finally:
+            connection.close()
+    return url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    from kafkagram.db import connect
+
+    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
+    try:
+        for name in _created_databases:
+            admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    """The application's database for tests: fresh and migrated, once per session."""
+    return create_test_database(os.environ.get("KAFKAGRAM_TEST_DATABASE", "kafkagram_test"))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Any]:
+    """A connection of one test (autocommit until the test says BEGIN); tests truncate what they touch."""
+    from kafkagram.db import connect
+
+    connection = connect(database_url)
+    yield connection
+    connection.close()
 
 
 def free_port() -> int:

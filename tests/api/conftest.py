@@ -33,7 +33,6 @@ from emulator.http.gateway import HttpApiGateway
 from emulator.http.routes import build_route_table
 from emulator.sandbox import FunctionPool
 from emulator.template import Template, parse_template
-from tests.app.conftest import database_url, db  # noqa: F401  (a fresh, migrated test database)
 from tests.conftest import REDIS_TEST_URL
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,7 +141,7 @@ class ServedGateway:
 
 
 @pytest.fixture(scope="session")
-def api_template(database_url: str) -> Template:  # noqa: F811
+def api_template(database_url: str) -> Template:
     return parse_template(TEMPLATE, {"DatabaseUrl": database_url, "RedisUrl": REDIS_TEST_URL})
 
 
@@ -158,7 +157,7 @@ def gateway(api_template: Template) -> Iterator[ServedGateway]:
 
 
 @pytest.fixture(scope="session")
-def _direct_environment(database_url: str) -> Iterator[None]:  # noqa: F811
+def _direct_environment(database_url: str) -> Iterator[None]:
     """The environment the template gives the function, for the in-process handler."""
     import deps
 

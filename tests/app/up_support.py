@@ -10,8 +10,7 @@ from typing import IO
 
 import pytest
 
-from kafkagram.db import connect
-from tests.conftest import free_port
+from tests.conftest import create_test_database, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DATABASE = "kafkagram_up_test"
@@ -19,10 +18,8 @@ TEST_DATABASE = "kafkagram_up_test"
 
 @pytest.fixture
 def fresh_database() -> str:
-    admin = connect("postgresql://postgres@127.0.0.1:5432/postgres")
-    admin.run(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-    admin.close()
-    return f"postgresql://postgres@127.0.0.1:5432/{TEST_DATABASE}"
+    # Not migrated: `kafkagram up` creates and migrates it, as on a fresh machine.
+    return create_test_database(TEST_DATABASE, migrated=False)
 
 
 def up_environment(database_url: str, tmp_path: Path) -> tuple[dict[str, int], dict[str, str]]:

@@ -24,13 +24,12 @@ from kafkagram.config import get_settings
 from kafkagram.db import connect
 from kafkagram.events import Event, key_for, topic_for
 from kafkagram.handlers_common import drop_database
-from kafkagram.migrations import migrate
 from kafkagram.store import media
 from kafkagram.store.models import User
-from tests.app.conftest import POSTGRES_SERVER_URL
 from tests.app.test_store_support import make_user, transaction
+from tests.conftest import create_test_database
 
-# Not tests/app's kafkagram_test: that fixture drops its database when its session starts.
+# Its own database, so these tests never share rows with tests/app's.
 HANDLERS_DATABASE = "kafkagram_handlers_test"
 BUCKET = "kafkagram-media"
 CREDENTIALS = {"test": "test"}
@@ -42,19 +41,7 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 @pytest.fixture(scope="session")
 def database_url() -> str:
-    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
-    try:
-        admin.run(f'DROP DATABASE IF EXISTS "{HANDLERS_DATABASE}" WITH (FORCE)')
-        admin.run(f'CREATE DATABASE "{HANDLERS_DATABASE}"')
-    finally:
-        admin.close()
-    url = f"{POSTGRES_SERVER_URL}/{HANDLERS_DATABASE}"
-    connection = connect(url)
-    try:
-        migrate(connection)
-    finally:
-        connection.close()
-    return url
+    return create_test_database(HANDLERS_DATABASE)
 
 
 @pytest.fixture

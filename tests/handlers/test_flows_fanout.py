@@ -20,12 +20,10 @@ from handlers import fan_out, follow_graph
 from kafkagram import flows, timeline
 from kafkagram.db import connect
 from kafkagram.events import key_for, topic_for, validate
-from kafkagram.migrations import migrate
 from kafkagram.store import follows, posts
 from kafkagram.timeline import MAX_ITEMS, FeedManager
-from tests.app.conftest import POSTGRES_SERVER_URL
 from tests.app.test_store_support import events, make_post, make_user, transaction
-from tests.conftest import REDIS_TEST_URL
+from tests.conftest import REDIS_TEST_URL, create_test_database
 
 EVENT_SOURCE_ARN = "arn:aws:kafka:us-east-1:000000000000:cluster/kafkagram-local/00000000-0000-0000-0000-000000000000-1"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -35,20 +33,8 @@ _offsets = itertools.count(1)
 # --- helpers shared with test_flows_notify ------------------------------------------------------------
 
 def fresh_database(name: str) -> str:
-    """A new migrated database of these tests' own (tests/app's drops its own when its session starts)."""
-    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
-    try:
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.run(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
-    url = f"{POSTGRES_SERVER_URL}/{name}"
-    connection = connect(url)
-    try:
-        migrate(connection)
-    finally:
-        connection.close()
-    return url
+    """A new migrated database of these tests' own."""
+    return create_test_database(name)
 
 
 def lambda_context(function_name: str) -> LambdaContext:
