@@ -25,7 +25,7 @@ def call(port: int, method: str, path: str, body: dict[str, Any] | None = None,
                                      headers={"Content-Type": "application/json",
                                               **({"Authorization": f"Bearer {token}"} if token else {})})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=90) as response:
             text = response.read()
             return response.status, json.loads(text) if text else None
     except urllib.error.HTTPError as error:
@@ -54,7 +54,7 @@ def test_a_follow_through_the_api_notifies_the_followee(fresh_database, tmp_path
         try:
             rows = wait_for(lambda: database.run(
                 "SELECT n.kind, n.actor_count FROM notifications n JOIN users u ON u.id = n.recipient_id "
-                "WHERE u.username = 'ada'"), timeout=60, message="ada's follow notification")
+                "WHERE u.username = 'ada'"), timeout=90, message="ada's follow notification")
         finally:
             database.close()
         assert rows == [["follow", 1]]

@@ -39,7 +39,8 @@ def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
         producer.produce("user-events", key=b"u1", value=b'{"hello": "world"}')
         assert producer.flush(10) == 0
         figures = wait_for(lambda: status(ports["status"])["RecorderFunction.UserEvents"]["invocations"] and
-                           status(ports["status"])["RecorderFunction.UserEvents"], message="an invocation")
+                           status(ports["status"])["RecorderFunction.UserEvents"], timeout=90,
+                           message="an invocation")
         assert figures["errors"] == 0
         database = connect(fresh_database)
         rows = wait_for(lambda: database.run("SELECT convert_from(value, 'UTF8') FROM received_events"),
@@ -55,7 +56,7 @@ def test_up_runs_the_template_and_stops_on_ctrl_c(fresh_database, tmp_path):
         database.run("COMMIT")
         relayed = wait_for(lambda: [row for row in database.run(
             "SELECT convert_from(value, 'UTF8') FROM received_events") if "user-registered" in row[0]],
-            message="the relayed event")
+            timeout=90, message="the relayed event")
         database.close()
         assert json.loads(relayed[0][0])["data"]["username"] == "ada"
         table = subprocess.run([sys.executable, "-m", "kafkagram_local.cli", "--status-port", str(ports["status"]),
