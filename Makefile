@@ -41,6 +41,7 @@ typecheck: install
 	$(BIN)/mypy emulator kafkagram_local layers/kafkagram/kafkagram handlers
 	# Its own run: the API function's modules are top-level (app, routes, deps), as in Lambda's task root.
 	$(BIN)/mypy functions/api
+	$(BIN)/mypy functions/ws
 
 pytest: install
 	$(BIN)/pytest

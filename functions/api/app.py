@@ -19,6 +19,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from routes import BEARER_SCHEME, CALLER_KEY, admit
 from routes import auth as auth_routes
 from routes import follows as follow_routes
+from routes import interactions as interaction_routes
+from routes import media as media_routes
+from routes import notifications as notification_routes
+from routes import posts as post_routes
+from routes import timeline as timeline_routes
 from routes import users as user_routes
 
 logger = logging.getLogger(__name__)
@@ -58,6 +63,11 @@ errors.register(app)
 app.include_router(auth_routes.router)
 app.include_router(user_routes.router)
 app.include_router(follow_routes.router)
+app.include_router(media_routes.router)
+app.include_router(post_routes.router)
+app.include_router(timeline_routes.router)
+app.include_router(interaction_routes.router)
+app.include_router(notification_routes.router)
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,142 @@
+"""The home timeline through the API, with real PostgreSQL and Redis: rebuilt when missing, paged by
+cursor, hydrated in one query per page, fan-out entries read from Redis, large accounts merged."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pg8000.native
+import pytest
+import redis
+
+from kafkagram.timeline import ACTIVE_SECONDS, LARGE_ACCOUNT_FOLLOWERS, FeedManager
+from tests.api.conftest import Account, Client, register
+from tests.api.test_api_posts import publish
+
+HYDRATION_SQL = "FROM posts p JOIN users u ON u.id = p.author_id"  # POST_SELECT, the hydration query
+
+
+@pytest.fixture
+def feeds(test_redis: redis.Redis) -> FeedManager:
+    return FeedManager(test_redis)  # the API's keys (no prefix); every test has its own users
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every SQL statement run on any pg8000 connection while the test runs."""
+    seen: list[str] = []
+    original = pg8000.native.Connection.run
+
+    def run(self: pg8000.native.Connection, sql: str, *args: Any, **kwargs: Any) -> Any:
+        seen.append(sql)
+        return original(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(pg8000.native.Connection, "run", run)
+    yield seen
+
+
+def follow(client: Client, follower: Account, followee: Account) -> None:
+    reply = client.request("PUT", f"/api/users/{followee.username}/follow", token=follower.access_token)
+    assert reply.status == 204
+
+
+def timeline(client: Client, account: Account, query: str = "") -> Any:
+    reply = client.request("GET", f"/api/timeline{query}", token=account.access_token)
+    assert reply.status == 200, reply.body
+    return reply.json()
+
+
+def read_all(client: Client, account: Account, limit: int) -> tuple[list[str], int]:
+    seen, cursor, pages = [], None, 0
+    while True:
+        page = timeline(client, account, f"?limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        pages += 1
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen, pages
+
+
+def test_a_missing_timeline_is_rebuilt_from_followees_posts(direct, db, feeds, test_redis):
+    alice, bob, carol, dave = (register(direct) for _ in range(4))
+    follow(direct, alice, bob)
+    follow(direct, alice, carol)
+    expected = [publish(direct, db, author)["id"] for author in (bob, carol, bob, dave, alice)]
+    expected = [post_id for post_id, author in zip(expected, "bcbda", strict=True) if author in "bc"]
+    key = feeds.timeline_key(int(alice.id))
+    assert not test_redis.exists(key)
+
+    page = timeline(direct, alice)  # first visit: no timeline yet, rebuilt from PostgreSQL
+    assert [item["id"] for item in page["items"]] == list(reversed(expected)) and page["next_cursor"] is None
+    assert {item["author"]["username"] for item in page["items"]} == {bob.username, carol.username}
+    assert test_redis.exists(key)
+
+    test_redis.delete(key)  # evicted or expired: rebuilt again, never an empty page
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == list(reversed(expected))
+
+
+def test_an_empty_timeline_is_empty_not_missing(direct, feeds, test_redis):
+    loner = register(direct)
+    assert timeline(direct, loner) == {"items": [], "next_cursor": None}
+    assert test_redis.exists(feeds.timeline_key(int(loner.id)))  # built (the marker), not re-read each time
+
+
+def test_pages_by_cursor_with_one_hydration_query_per_page(direct, db, statements):
+    alice, bob = register(direct), register(direct)
+    follow(direct, alice, bob)
+    posted = [publish(direct, db, bob, caption=f"#{i}")["id"] for i in range(5)]
+    timeline(direct, alice, "?limit=1")  # builds the timeline
+    statements.clear()
+    seen, pages = read_all(direct, alice, 2)
+    assert seen == list(reversed(posted)) and pages == 3
+    assert sum(HYDRATION_SQL in sql for sql in statements) == pages  # one hydration query per page
+    # Per page: the large-account check and the hydration; nothing per post.
+    assert len(statements) == 2 * pages
+
+
+def test_fanned_out_and_deleted_posts(direct, db, feeds):
+    alice, bob = register(direct), register(direct)
+    follow(direct, alice, bob)
+    first = publish(direct, db, bob)["id"]
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == [first]
+    later = publish(direct, db, bob)["id"]
+    # The built timeline is what fan-out writes: the new post shows once it is pushed.
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == [first]
+    assert feeds.push(int(later), int(bob.id), [int(alice.id)]) == [int(alice.id)]
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == [later, first]
+    # A deleted post still in Redis (fan-out of the deletion pending) is not shown.
+    assert direct.request("DELETE", f"/api/posts/{later}", token=bob.access_token).status == 204
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == [first]
+
+
+def test_large_accounts_are_merged_at_read_time(direct, db):
+    alice, star, friend = register(direct), register(direct), register(direct)
+    follow(direct, alice, star)
+    follow(direct, alice, friend)
+    db.run("UPDATE users SET followers_count = :n WHERE id = :id", n=LARGE_ACCOUNT_FOLLOWERS + 1, id=int(star.id))
+    old = publish(direct, db, friend)["id"]
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == [old]  # built now
+    # Never fanned out (too many followers), yet read: merged from PostgreSQL, in order, paged.
+    starred = [publish(direct, db, star)["id"] for _ in range(3)]
+    seen, pages = read_all(direct, alice, 2)
+    assert seen == [*reversed(starred), old] and pages == 2
+
+
+def test_a_returning_user_gets_a_rebuilt_timeline(direct, db, feeds, test_redis):
+    alice, bob = register(direct), register(direct)
+    follow(direct, alice, bob)
+    assert timeline(direct, alice)["items"] == []  # built while bob had posted nothing
+    posted = publish(direct, db, bob)["id"]  # missed: alice was away (no fan-out to inactive users)
+    test_redis.zadd(feeds.activity_key, {alice.id: time.time() - ACTIVE_SECONDS - 60})
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == [posted]
+
+
+def test_timeline_input_errors(direct):
+    alice = register(direct)
+    bad = direct.request("GET", "/api/timeline?cursor=abc", token=alice.access_token)
+    assert bad.status == 400 and bad.error == "invalid-cursor"
+    assert direct.request("GET", "/api/timeline?limit=0", token=alice.access_token).status == 400
+    assert direct.request("GET", "/api/timeline?limit=101", token=alice.access_token).status == 400
+    assert direct.request("GET", "/api/timeline").status == 401

@@ -1,0 +1,129 @@
+"""Live updates under `kafkagram up`, through a real WebSocket client: the `$connect` route checks the
+access token and registers the connection in Redis; events reach Kafka through the outbox relay; the
+push function posts them through the runtime's `@connections` API to every open connection.
+
+Covers the design's use cases "a post reaches the follower's open WebSocket" (fan-out ->
+timeline-updated -> push) and "an interaction reaches its owner as a live notification" (here a follow,
+through the API and the notify function, and a notification-created enqueued straight in the outbox)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+import redis
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from kafkagram.db import connect as db_connect
+from kafkagram.events import new_event
+from kafkagram.ids import compose_id, wall_clock_ms
+from kafkagram.outbox import enqueue
+from kafkagram.timeline import FeedManager
+from tests.app.up_support import REPO, read_log, up_environment
+from tests.waiting import wait_for
+
+WAIT_S = 60.0  # the first event of a run starts cold sandboxes behind two or three mappings
+
+
+def call(port: int, method: str, path: str, body: dict[str, Any] | None = None,
+         token: str | None = None) -> tuple[int, Any]:
+    # A generous timeout: the first request cold-starts the API sandbox, slow on a loaded CI machine.
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=WAIT_S * 2) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def open_ws(port: int, token: str | None) -> ClientConnection:
+    query = "" if token is None else f"?token={token}"
+    return connect(f"ws://127.0.0.1:{port}/local{query}", proxy=None, open_timeout=WAIT_S)
+
+
+def next_of_type(client: ClientConnection, type_name: str) -> dict[str, Any]:
+    """The next message of that type (a client may also get other live updates first)."""
+    while True:
+        message = json.loads(client.recv(timeout=WAIT_S))
+        if message["type"] == type_name:
+            return dict(message)
+
+
+@pytest.mark.slow
+def test_notifications_and_new_posts_reach_open_websockets(fresh_database, tmp_path):
+    ports, env = up_environment(fresh_database, tmp_path)
+    log = (tmp_path / "up.log").open("w+")
+    up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
+                          stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: "ready in" in read_log(log) or up.poll() is not None, timeout=120, message="ready")
+        assert "ready in" in read_log(log), read_log(log)
+        tokens, ids = {}, {}
+        for name in ("ada", "bob"):
+            status, body = call(ports["http"], "POST", "/api/auth/register",
+                                {"username": name, "email": f"{name}@example.org", "password": "correct horse"})
+            assert status == 201, body
+            tokens[name], ids[name] = body["access_token"], int(body["user"]["id"])
+
+        for bad in (None, "not-a-token"):
+            with pytest.raises(InvalidStatus) as refused:
+                open_ws(ports["ws"], bad)
+            assert refused.value.response.status_code == 401
+
+        with open_ws(ports["ws"], tokens["ada"]) as ada:
+            # A follow through the API: notify -> notification-created -> push -> ada's socket.
+            status, _ = call(ports["http"], "PUT", "/api/users/ada/follow", token=tokens["bob"])
+            assert status == 204
+            follow = next_of_type(ada, "notification-created")
+            assert follow["data"]["kind"] == "follow"
+            assert follow["data"]["user_id"] == str(ids["ada"])
+            assert follow["data"]["from_user_id"] == str(ids["bob"])
+
+            # Any producer may emit the event: here one committed to the outbox by hand.
+            like = new_event("notification-created", {
+                "notification_id": str(compose_id(wall_clock_ms(), 1, random.randrange(1024))),
+                "user_id": str(ids["ada"]), "kind": "like", "from_user_id": str(ids["bob"]),
+                "post_id": "3002", "comment_id": None, "text": None}, ids["bob"])
+            database = db_connect(fresh_database)
+            try:
+                database.run("BEGIN")
+                enqueue(database, like)
+                database.run("COMMIT")
+            finally:
+                database.close()
+            assert next_of_type(ada, "notification-created")["id"] == like.id
+
+        # A new post of ada's reaches bob, an active and connected follower: fan-out -> timeline-updated.
+        feeds = FeedManager(redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")))
+        feeds.mark_active(ids["bob"])
+        with open_ws(ports["ws"], tokens["bob"]) as bob:
+            post_id = compose_id(wall_clock_ms(), 1, random.randrange(1024))
+            created = new_event("post-created", {"post_id": str(post_id), "author_id": str(ids["ada"]),
+                                                 "caption": "live", "media_ids": [str(post_id + 1)],
+                                                 "hashtags": [], "mentioned_user_ids": []}, ids["ada"])
+            database = db_connect(fresh_database)
+            try:
+                database.run("BEGIN")
+                enqueue(database, created)
+                database.run("COMMIT")
+            finally:
+                database.close()
+            update = next_of_type(bob, "timeline-updated")
+            assert update["data"] == {"user_id": str(ids["bob"]), "action": "added", "post_ids": [str(post_id)],
+                                      "author_id": str(ids["ada"])}
+    finally:
+        up.send_signal(signal.SIGINT)
+        up.wait(timeout=60)
