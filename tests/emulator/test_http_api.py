@@ -30,6 +30,7 @@ from emulator.http.gateway import HttpApiGateway
 from emulator.http.routes import build_route_table
 from emulator.sandbox import FunctionPool
 from emulator.template import Template, TemplateError, parse_template
+from tests.waiting import wait_for
 
 APP_DIR = Path(__file__).parent / "http_app"
 STATIC_DIR = APP_DIR / "static"
@@ -124,11 +125,7 @@ def api(template: Template) -> Iterator[ServedGateway]:
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    wait_for(condition, timeout=timeout, message=what, interval=0.01)
 
 
 # ----------------------------------------------------------------------------------------------------
