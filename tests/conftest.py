@@ -7,6 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -44,6 +45,29 @@ def create_test_database(base_name: str, *, migrated: bool = True) -> str:
         finally:
             connection.close()
     return url
+
+
+S3_TEST_CREDENTIALS = {"test": "test"}
+
+
+@contextmanager
+def local_s3(bucket: str) -> Iterator[str]:
+    """The S3 emulator (with its POST-policy front) on a free port, holding `bucket`; yields its URL."""
+    import boto3
+
+    from emulator.s3.server import S3Emulator
+
+    with S3Emulator(port=0, credentials=S3_TEST_CREDENTIALS) as emulator:
+        boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name="us-east-1",
+                     aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket=bucket)
+        yield emulator.endpoint_url
+
+
+def s3_client(endpoint_url: str) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,12 +11,10 @@ and can run against a database other tests use.
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import os
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +24,6 @@ from typing import Any, Protocol
 
 import pytest
 import redis
-from aiohttp import web
 
 from emulator.http.events import IncomingRequest, build_v2_event
 from emulator.http.gateway import HttpApiGateway
@@ -34,6 +31,7 @@ from emulator.http.routes import build_route_table
 from emulator.sandbox import FunctionPool
 from emulator.template import Template, parse_template
 from tests.conftest import REDIS_TEST_URL
+from tests.emulator.served import ServedApp
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -101,32 +99,8 @@ class DirectClient:
         return Reply(result["statusCode"], headers_out, (result.get("body") or "").encode())
 
 
-class ServedGateway:
-    """The template's HTTP API on a free port, served from its own thread and loop."""
-
-    def __init__(self, gateway: HttpApiGateway) -> None:
-        self._gateway = gateway
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="api-gateway", daemon=True)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    def start(self) -> None:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=30)
-
-    async def _serve(self) -> None:
-        self._runner = web.AppRunner(self._gateway.build_app())
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
+class ServedGateway(ServedApp):
+    """The template's HTTP API on a free port."""
 
     def request(self, method: str, path: str, *, json_body: Any = None, token: str | None = None,
                 body: bytes | None = None, headers: dict[str, str] | None = None) -> Reply:

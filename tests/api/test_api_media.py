@@ -8,14 +8,13 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from PIL import Image
 
-from emulator.s3.server import S3Emulator
 from kafkagram.config import get_settings
 from tests.api.conftest import Account, Client, register
+from tests.conftest import local_s3, s3_client
 
 CREDENTIALS = {"test": "test"}
 BUCKET = "kafkagram-media-api-test"
@@ -23,17 +22,13 @@ BUCKET = "kafkagram-media-api-test"
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    with S3Emulator(port=0, credentials=CREDENTIALS) as emulator:
-        client = boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name="us-east-1",
-                              aws_access_key_id="test", aws_secret_access_key="test")
-        client.create_bucket(Bucket=BUCKET)
-        yield emulator.endpoint_url
+    with local_s3(BUCKET) as endpoint_url:
+        yield endpoint_url
 
 
 @pytest.fixture
 def s3(s3_endpoint: str) -> Any:
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return s3_client(s3_endpoint)
 
 
 @pytest.fixture

@@ -11,11 +11,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
-import subprocess
-import sys
-import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
@@ -28,25 +23,9 @@ from kafkagram.events import new_event
 from kafkagram.ids import compose_id, wall_clock_ms
 from kafkagram.outbox import enqueue
 from kafkagram.timeline import FeedManager
-from tests.app.up_support import REPO, read_log, up_environment
-from tests.waiting import wait_for
+from tests.app.up_support import api_call, running_up
 
 WAIT_S = 60.0  # the first event of a run starts cold sandboxes behind two or three mappings
-
-
-def call(port: int, method: str, path: str, body: dict[str, Any] | None = None,
-         token: str | None = None) -> tuple[int, Any]:
-    # A generous timeout: the first request cold-starts the API sandbox, slow on a loaded CI machine.
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json",
-                                              **({"Authorization": f"Bearer {token}"} if token else {})})
-    try:
-        with urllib.request.urlopen(request, timeout=WAIT_S * 2) as response:
-            text = response.read()
-            return response.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def open_ws(port: int, token: str | None) -> ClientConnection:
@@ -64,16 +43,10 @@ def next_of_type(client: ClientConnection, type_name: str) -> dict[str, Any]:
 
 @pytest.mark.slow
 def test_notifications_and_new_posts_reach_open_websockets(fresh_database, tmp_path):
-    ports, env = up_environment(fresh_database, tmp_path)
-    log = (tmp_path / "up.log").open("w+")
-    up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
-                          stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(lambda: "ready in" in read_log(log) or up.poll() is not None, timeout=120, message="ready")
-        assert "ready in" in read_log(log), read_log(log)
+    with running_up(fresh_database, tmp_path) as ports:
         tokens, ids = {}, {}
         for name in ("ada", "bob"):
-            status, body = call(ports["http"], "POST", "/api/auth/register",
+            status, body = api_call(ports["http"], "POST", "/api/auth/register",
                                 {"username": name, "email": f"{name}@example.org", "password": "correct horse"})
             assert status == 201, body
             tokens[name], ids[name] = body["access_token"], int(body["user"]["id"])
@@ -85,7 +58,7 @@ def test_notifications_and_new_posts_reach_open_websockets(fresh_database, tmp_p
 
         with open_ws(ports["ws"], tokens["ada"]) as ada:
             # A follow through the API: notify -> notification-created -> push -> ada's socket.
-            status, _ = call(ports["http"], "PUT", "/api/users/ada/follow", token=tokens["bob"])
+            status, _ = api_call(ports["http"], "PUT", "/api/users/ada/follow", token=tokens["bob"])
             assert status == 204
             follow = next_of_type(ada, "notification-created")
             assert follow["data"]["kind"] == "follow"
@@ -124,6 +97,3 @@ def test_notifications_and_new_posts_reach_open_websockets(fresh_database, tmp_p
             update = next_of_type(bob, "timeline-updated")
             assert update["data"] == {"user_id": str(ids["bob"]), "action": "added", "post_ids": [str(post_id)],
                                       "author_id": str(ids["ada"])}
-    finally:
-        up.send_signal(signal.SIGINT)
-        up.wait(timeout=60)

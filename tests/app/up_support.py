@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
 from tests.conftest import create_test_database, free_port
+from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_DATABASE = "kafkagram_up_test"
@@ -43,3 +50,37 @@ def read_log(log: IO[str]) -> str:
     log.flush()
     log.seek(0)
     return log.read()
+
+
+@contextmanager
+def running_up(database_url: str, tmp_path: Path) -> Iterator[dict[str, int]]:
+    """`kafkagram up` in a subprocess until ready; yields its ports and stops it with Ctrl-C."""
+    ports, env = up_environment(database_url, tmp_path)
+    log = (tmp_path / "up.log").open("w+")
+    up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
+                          stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: "ready in" in read_log(log) or up.poll() is not None, timeout=120, message="ready")
+        assert "ready in" in read_log(log), read_log(log)
+        yield ports
+    finally:
+        up.send_signal(signal.SIGINT)
+        up.wait(timeout=60)
+
+
+# The first request to each function pays a cold start, several at once on 2 cores.
+API_CALL_TIMEOUT_S = 120
+
+
+def api_call(port: int, method: str, path: str, body: dict[str, Any] | None = None,
+             token: str | None = None) -> tuple[int, Any]:
+    """One JSON request to the HTTP API: (status, decoded body)."""
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method, headers=headers,
+                                     data=None if body is None else json.dumps(body).encode())
+    try:
+        with urllib.request.urlopen(request, timeout=API_CALL_TIMEOUT_S) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

@@ -11,7 +11,6 @@ import base64
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +20,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventModel, APIGatewayProxyEventV2Model
 from multidict import CIMultiDictProxy
 from yarl import URL
@@ -30,6 +28,7 @@ from emulator.http.gateway import HttpApiGateway
 from emulator.http.routes import build_route_table
 from emulator.sandbox import FunctionPool
 from emulator.template import Template, TemplateError, parse_template
+from tests.emulator.served import ServedApp
 from tests.waiting import wait_for
 
 APP_DIR = Path(__file__).parent / "http_app"
@@ -53,40 +52,8 @@ class Reply:
         return self.json()["event"]
 
 
-class ServedGateway:
-    """A gateway on a free port, served from its own thread and loop."""
-
-    def __init__(self, gateway: HttpApiGateway) -> None:
-        self._gateway = gateway
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="http-gateway", daemon=True)
-        self._runner: web.AppRunner | None = None
-        self.port = 0
-
-    def start(self) -> None:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=30)
-
-    async def _serve(self) -> None:
-        self._runner = web.AppRunner(self._gateway.build_app())
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = self._runner.addresses[0][1]
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout=30)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=30)
-        self._loop.close()
-
-    async def _shutdown(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        # Connections still draining an unread upload (after a 413) end with the server.
-        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-        for task in others:
-            task.cancel()
-        await asyncio.gather(*others, return_exceptions=True)
+class ServedGateway(ServedApp):
+    """The test app's gateway, with request helpers."""
 
     @property
     def base_url(self) -> str:

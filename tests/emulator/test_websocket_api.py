@@ -13,7 +13,6 @@ import base64
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,6 +41,7 @@ from emulator.websocket.spec import (
     rewrite_environment,
     websocket_apis,
 )
+from tests.waiting import wait_for as shared_wait_for
 
 APP_TEMPLATE = Path(__file__).parent / "ws_app" / "template.yaml"
 APP_CODE = APP_TEMPLATE.parent / "src"
@@ -156,14 +156,7 @@ def server(served: tuple[Served, dict[str, FunctionPool]]) -> Served:
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
     """Poll until `condition()` is truthy and return it; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
+    return shared_wait_for(condition, timeout=timeout, message=what)
 
 
 def open_client(server: Served, **options: Any) -> ClientConnection:

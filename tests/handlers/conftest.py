@@ -12,14 +12,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 import pg8000.native
 import pytest
 from PIL import Image
 
 from emulator.context import LambdaContext
 from emulator.kafka.records import KafkaRecord, invocation_event
-from emulator.s3.server import S3Emulator
 from kafkagram.config import get_settings
 from kafkagram.db import connect
 from kafkagram.events import Event, key_for, topic_for
@@ -27,7 +25,7 @@ from kafkagram.handlers_common import drop_database
 from kafkagram.store import media
 from kafkagram.store.models import User
 from tests.app.test_store_support import make_user, transaction
-from tests.conftest import create_test_database
+from tests.conftest import create_test_database, local_s3, s3_client
 
 # Its own database, so these tests never share rows with tests/app's.
 HANDLERS_DATABASE = "kafkagram_handlers_test"
@@ -53,17 +51,13 @@ def db(database_url: str) -> Iterator[pg8000.native.Connection]:
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    with S3Emulator(port=0, credentials=CREDENTIALS) as emulator:
-        client = boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name="us-east-1",
-                              aws_access_key_id="test", aws_secret_access_key="test")
-        client.create_bucket(Bucket=BUCKET)
-        yield emulator.endpoint_url
+    with local_s3(BUCKET) as endpoint_url:
+        yield endpoint_url
 
 
 @pytest.fixture
 def s3(s3_endpoint: str) -> Any:
-    return boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+    return s3_client(s3_endpoint)
 
 
 @pytest.fixture
