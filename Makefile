@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install up test lint typecheck pytest bench status migrate lock clean compose-up compose-down deploy openapi
+.PHONY: help install up test lint typecheck pytest bench seed status migrate lock clean compose-up compose-down deploy openapi
 
 help:
 	@echo "make up      start the broker, S3, migrations, and every function of template.yaml"
 	@echo "make test    lint, type-check and run every test against real services"
 	@echo "make bench   benchmarks, printed as tables"
+	@echo "make seed    load the Reed98 social graph with posts and images into a running make up"
 	@echo "make status  per-function figures of the running runtime"
 	@echo "make compose-up / compose-down   the Docker Compose path (Redpanda, LocalStack)"
 	@echo "make deploy  sam validate, build and deploy to AWS (SAM CLI in its own virtualenv)"
@@ -23,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	touch $(STAMP)
 
-up: install
+up: install web-build
 	$(BIN)/kafkagram up
 
 migrate: install
@@ -43,13 +44,41 @@ typecheck: install
 	$(BIN)/mypy functions/api
 	$(BIN)/mypy functions/ws
 
-pytest: install
+pytest: install web-build
 	$(BIN)/pytest
 
-test: lint typecheck pytest
+test: lint typecheck web-check pytest
 
 bench: install
 	$(BIN)/kafkagram bench
+
+# Against a running `make up`: the socfb-Reed98 graph with profiles, posts and images (idempotent).
+seed: install
+	$(BIN)/kafkagram seed
+
+# The web app (frontend/): `npm ci` again only when package.json or package-lock.json change; checks
+# (generated API types up to date, eslint, tsc, vitest); the build that `up` serves and the browser
+# tests drive; `web-dev` runs Vite's dev server with /api proxied to a running `make up`.
+NPM ?= npm
+WEB := frontend
+WEB_STAMP := $(WEB)/node_modules/.installed-stamp
+
+.PHONY: web-install web-check web-build web-dev
+
+web-install: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && $(NPM) ci --no-audit --no-fund
+	touch $(WEB_STAMP)
+
+web-check: web-install
+	cd $(WEB) && $(NPM) run --silent check
+
+web-build: web-install
+	cd $(WEB) && $(NPM) run --silent build
+
+web-dev: web-install
+	cd $(WEB) && $(NPM) run dev
 
 compose-up:
 	docker compose up --build --wait
@@ -65,9 +94,10 @@ deploy:
 	$(SAM) build
 	$(SAM) deploy --guided --config-env $(SAM_ENV)
 
-# Regenerate docs/openapi.json after changing the API's routes or models.
-openapi: install
+# Regenerate docs/openapi.json after changing the API's routes or models (and the web app's types from it).
+openapi: install web-install
 	$(BIN)/python -m kafkagram_local.openapi
+	cd $(WEB) && $(NPM) run --silent gen:api
 
 # Re-resolve the full pinned set after changing a dependency in pyproject.toml.
 lock:

@@ -2,8 +2,7 @@
 (user-events) and mentions in post-created (post-events) -> grouped notifications for the people
 concerned, each change published as notification-created through the outbox.
 
-The logic is `kafkagram.flows.notify_interaction`; this module only decodes the batch and reports the
-first failed record of each partition (ReportBatchItemFailures).
+The logic is `kafkagram.flows.notify_interaction`; `handle_batch` decodes the batch and reports failures.
 """
 
 from __future__ import annotations
@@ -11,27 +10,22 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.data_classes import KafkaEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kafkagram import flows
 from kafkagram.events import Event
+from kafkagram.handlers_common import handle_batch
 
 logger = Logger()
 resources = flows.Resources()  # settings read and clients made at the first record
 
 
-def apply(event: Event) -> None:
-    if event.type not in flows.NOTIFYING_TYPES:  # the template's filter lets only these through
-        logger.debug("ignored", extra={"type": event.type})
-        return
+def on_interaction(event: Event) -> None:
     emitted = flows.notify_interaction(resources.connection(), event)
     logger.info(event.type, extra={"event_id": event.id, "notifications": len(emitted)})
 
 
 @logger.inject_lambda_context
-@event_source(data_class=KafkaEvent)
-def handler(event: KafkaEvent, context: LambdaContext) -> dict[str, Any]:
-    deliveries = [flows.Delivery(f"{r.topic}-{r.partition}", r.offset, None if r.value is None else r.decoded_value)
-                  for r in event.records]
-    return flows.batch_response(flows.apply_in_order(deliveries, apply, resources))
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_batch(event, context, dict.fromkeys(flows.NOTIFYING_TYPES, on_interaction), logger,
+                        on_failure=resources.discard_connection)

@@ -1,5 +1,7 @@
 """Post publication (media-processed): posts waiting for that media are published (post-created)
 once all their media are ready; a processed avatar becomes its owner's avatar (profile-updated).
+A refused media (media-failed) fails the posts waiting for it, with its reason, so they do not stay
+pending forever.
 
 Idempotent: the marker (`processed_events`) and the changes commit in one transaction, and
 publication itself only moves a pending post, so post-created is emitted once per post.
@@ -15,7 +17,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from kafkagram.events import Event
 from kafkagram.handlers_common import EventData, event_data, handle_batch, transaction
 from kafkagram.idempotency import first_time
-from kafkagram.store.posts import pending_post_ids_for_media, publish_post_when_media_ready
+from kafkagram.store.posts import (
+    fail_posts_waiting_for_media,
+    pending_post_ids_for_media,
+    publish_post_when_media_ready,
+)
 from kafkagram.store.users import update_profile
 
 logger = Logger()
@@ -48,6 +54,24 @@ def on_media_processed(event: Event) -> None:
     logger.info("posts published", extra={"media_id": data.media_id, "post_ids": published})
 
 
+class MediaFailed(EventData):
+    media_id: int
+    purpose: Literal["post", "avatar"]
+    reason: str
+
+
+def on_media_failed(event: Event) -> None:
+    data = event_data(event, MediaFailed)
+    if data.purpose != "post":
+        return  # a refused avatar changes nothing: the profile keeps its current one
+    with transaction() as conn:
+        if not first_time(conn, CONSUMER, event.id):
+            return
+        failed = fail_posts_waiting_for_media(conn, data.media_id, data.reason)
+    logger.info("posts failed", extra={"media_id": data.media_id, "post_ids": failed, "reason": data.reason})
+
+
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return dict(handle_batch(event, context, {"media-processed": on_media_processed}, logger))
+    return dict(handle_batch(event, context, {"media-processed": on_media_processed,
+                                                 "media-failed": on_media_failed}, logger))

@@ -1,37 +1,43 @@
 """Push (issue 4, handler 7): timeline-updated and notification-created -> the user's open WebSockets.
 
-The logic is `kafkagram.connections.push`; this module decodes the batch, posts through API Gateway's
-management API (`WEBSOCKET_ENDPOINT`, the stage's https URL) and reports the first failed record of
-each partition (ReportBatchItemFailures). Connections that answer GoneException (410) are dropped
-from the registry. A retried record may reach a connection twice (see `connections.push`).
+The logic is `kafkagram.connections.push_all`: one registry lookup per batch, the sends in parallel
+through API Gateway's management API (`WEBSOCKET_ENDPOINT`, the stage's https URL), connections that
+answer GoneException (410) dropped from the registry. A failed send retries the batch from its
+event, so a connection may get an update twice (clients de-duplicate by the envelope's id).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.data_classes import KafkaEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
 from kafkagram import flows
-from kafkagram.connections import ConnectionRegistry, push
+from kafkagram.connections import PUSHED_TYPES, ConnectionRegistry, push_all
 from kafkagram.events import Event
+from kafkagram.handlers_common import handle_batch_together
 
 logger = Logger()
 resources = flows.Resources()  # settings read and clients made at the first record
+# Sends in flight per sandbox: each waits on API Gateway's answer, so threads overlap the round trips.
+PUSH_CONCURRENCY = 16
+_pool = ThreadPoolExecutor(max_workers=PUSH_CONCURRENCY, thread_name_prefix="push")
 
 
 @cache
 def _management() -> Any:
-    # One client per sandbox; short timeouts and no retries: a slow connection must not hold the
-    # partition, and the mapping retries the record anyway.
+    # One client per sandbox (thread-safe, one HTTP connection per concurrent send); short timeouts and
+    # no retries: a slow connection must not hold the partition, and the mapping retries the record.
     return boto3.client("apigatewaymanagementapi", endpoint_url=os.environ["WEBSOCKET_ENDPOINT"],
-                        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}))
+                        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1},
+                                      max_pool_connections=PUSH_CONCURRENCY))
 
 
 @cache
@@ -48,15 +54,13 @@ def post(connection_id: str, data: bytes) -> bool:
     return True
 
 
-def apply(event: Event) -> None:
-    outcome = push(_registry(), post, event)
-    logger.info(event.type, extra={"event_id": event.id, "user_id": outcome.user_id,
-                                   "delivered": outcome.delivered, "gone": len(outcome.gone)})
+def push_events(events: Sequence[Event]) -> int | None:
+    report = push_all(_registry(), post, events, _pool)
+    logger.info("pushed", extra={"events": len(events), "delivered": report.delivered, "gone": len(report.gone),
+                                 "first_failed": report.first_failed})
+    return report.first_failed
 
 
 @logger.inject_lambda_context
-@event_source(data_class=KafkaEvent)
-def handler(event: KafkaEvent, context: LambdaContext) -> dict[str, Any]:
-    deliveries = [flows.Delivery(f"{r.topic}-{r.partition}", r.offset, None if r.value is None else r.decoded_value)
-                  for r in event.records]
-    return flows.batch_response(flows.apply_in_order(deliveries, apply))
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle_batch_together(event, context, PUSHED_TYPES, push_events, logger)

@@ -123,7 +123,7 @@ def kafka_bench(servers: str) -> list[dict[str, Any]]:
 def up_to_ready_seconds() -> float:
     """Wall time of `kafkagram up` until it prints ready (fresh broker and S3, existing virtualenv)."""
     ports = {"KAFKA_PORT": _free_port(), "S3_PORT": _free_port(), "HTTP_PORT": _free_port(),
-             "WEBSOCKET_PORT": _free_port(), "STATUS_PORT": _free_port()}
+             "WEBSOCKET_PORT": _free_port(), "STATUS_PORT": _free_port(), "SMTP_PORT": _free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}}
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("AWS_ENDPOINT_URL_S3", None)
@@ -179,7 +179,7 @@ def _websocket_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def run_benchmarks(only: list[str]) -> None:
-    selected = set(only) or {"kafka", "up", "http", "websocket", "media", "timeline"}
+    selected = set(only) or {"kafka", "up", "http", "websocket", "media", "timeline", "mix", "push"}
     broker = None
     servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if "kafka" in selected and not servers:
@@ -212,3 +212,7 @@ def run_benchmarks(only: list[str]) -> None:
 
         _print_table("WebSocket: 500 open connections; post_to_connection to client receipt",
                      _websocket_rows(run_ws_bench()))
+    if selected & {"mix", "push"}:  # one stack, seeded once, for both
+        from kafkagram_local.bench_social import print_social_tables, run_social_bench
+
+        print_social_tables(run_social_bench({"mix", "push"} & selected))

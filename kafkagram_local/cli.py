@@ -44,13 +44,16 @@ def cmd_up(args: argparse.Namespace) -> None:
 
     started = time.monotonic()
     settings = get_settings()
-    services = LocalServices(settings, RUN_DIR, s3_port=args.s3_port, kafka_port=args.kafka_port)
+    services = LocalServices(settings, RUN_DIR, s3_port=args.s3_port, kafka_port=args.kafka_port,
+                             smtp_port=args.smtp_port)
     try:
         services.start()
         runtime = Runtime(RuntimeOptions(
             template_path=Path(args.template),
             kafka_bootstrap_servers=services.kafka_bootstrap_servers,
-            parameter_overrides=_parameter_overrides(settings, args.parameter_overrides),
+            # SmtpUrl: the local sink's (or SMTP_URL), as DatabaseUrl is DATABASE_URL.
+            parameter_overrides={"SmtpUrl": services.smtp_url,
+                                 **_parameter_overrides(settings, args.parameter_overrides)},
             env_vars_file=Path(args.env_vars) if args.env_vars else None,
             workers=args.workers,
             session_timeout_ms=2000 if services.owns_kafka else 6000,
@@ -154,6 +157,15 @@ def cmd_asyncapi(_args: argparse.Namespace) -> None:
     print("wrote the event JSON Schemas and docs/asyncapi.yaml from kafkagram.events.catalog")
 
 
+def cmd_seed(args: argparse.Namespace) -> None:
+    from kafkagram_local.seed import SeedError, run
+
+    try:
+        run(args.users, args.s3_port)
+    except (ConnectionError, SeedError) as exc:
+        _fail(str(exc))
+
+
 def cmd_bench(args: argparse.Namespace) -> None:
     from kafkagram_local.bench import run_benchmarks
 
@@ -178,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--http-port", type=int, default=int(os.environ.get("HTTP_PORT", 3000)))
     up.add_argument("--websocket-port", type=int, default=int(os.environ.get("WEBSOCKET_PORT", 3001)))
     up.add_argument("--s3-port", type=int, default=int(os.environ.get("S3_PORT", 4566)))
+    up.add_argument("--smtp-port", type=int, default=int(os.environ.get("SMTP_PORT", 2525)),
+                    help="port of the local SMTP sink, started when SMTP_URL is unset (a free one if taken)")
     up.set_defaults(handler=cmd_up)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
@@ -194,6 +208,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("asyncapi", help="regenerate the event schemas and docs/asyncapi.yaml").set_defaults(
         handler=cmd_asyncapi)
+
+    seed = commands.add_parser("seed", help="load the socfb-Reed98 graph with profiles, posts and images "
+                                            "(against a running `make up`)")
+    seed.add_argument("--users", type=int, default=None, help="only the first N users of the graph")
+    seed.add_argument("--s3-port", type=int, default=int(os.environ.get("S3_PORT", 4566)),
+                      help="the local S3 of `make up`, when AWS_ENDPOINT_URL_S3 is unset")
+    seed.set_defaults(handler=cmd_seed)
 
     bench = commands.add_parser("bench", help="benchmarks, printed as tables")
     bench.add_argument("--only", nargs="*", default=[])

@@ -2,15 +2,21 @@
 
 PostgreSQL and Redis must be running (DATABASE_URL, REDIS_URL). Kafka comes from
 KAFKA_BOOTSTRAP_SERVERS, or a local Tansu broker is started. S3 comes from AWS_ENDPOINT_URL_S3,
-or an embedded moto server behind our POST-policy front is started.
+or an embedded moto server behind our POST-policy front is started. Mail goes to SMTP_URL, or to an
+SMTP sink started here that keeps each message as a .eml file under the run directory.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
+import socket
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import boto3
@@ -19,9 +25,12 @@ import redis
 from botocore.exceptions import BotoCoreError, ClientError
 
 from emulator.kafka.broker import LocalBroker, broker_reachable, ensure_topics
-from kafkagram.config import Settings
+from kafkagram.config import LOCAL_SMTP_SINK_URL, Settings
 from kafkagram.db import connect
+from kafkagram.mail import SmtpServer
+from kafkagram.mail import redact as redact_url
 from kafkagram.migrations import migrate
+from kafkagram.storage import public_variants_policy
 
 # Local-only credentials for the embedded S3; real deployments use IAM roles.
 LOCAL_AWS_ACCESS_KEY_ID = "kafkagram-local"
@@ -74,16 +83,111 @@ def _redact(url: str) -> str:
     return url
 
 
+class MailFolderHandler:
+    """aiosmtpd handler: every message it accepts becomes one .eml file (the bytes as received) in
+    `directory`, written under a temporary name and renamed, so a reader never sees half a file."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._count = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        content = envelope.original_content or envelope.content
+        data = content if isinstance(content, bytes) else str(content).encode()
+        # Names sort in arrival order: UTC time to the microsecond, then this sink's own count.
+        self._count += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f")
+        name = f"{stamp}-{self._count:06d}-{uuid.uuid4().hex[:8]}.eml"
+        partial = self.directory / f".{name}.part"
+        partial.write_bytes(data)
+        partial.rename(self.directory / name)
+        return "250 Message accepted for delivery"
+
+
+class SmtpSink:
+    """A local SMTP server (aiosmtpd, in a thread) that delivers nothing: it stores each message in
+    `directory` as a .eml file, which any mail client opens. No authentication, no TLS."""
+
+    def __init__(self, directory: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.directory = directory
+        self.host = host
+        self.port = port or _free_port(host)
+        self._controller: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://{self.host}:{self.port}"
+
+    def start(self) -> str:
+        from aiosmtpd.controller import Controller
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every session
+        self._controller = Controller(MailFolderHandler(self.directory), hostname=self.host, port=self.port)
+        self._controller.start()
+        return self.url
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def messages(self) -> list[Path]:
+        """The stored messages, oldest first."""
+        return sorted(self.directory.glob("*.eml"))
+
+    def __enter__(self) -> SmtpSink:
+        self.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_smtp(smtp_url: str) -> None:
+    try:
+        server = SmtpServer.from_url(smtp_url)
+    except ValueError as exc:
+        raise ConnectionError(str(exc)) from exc
+    host, port = server.host, server.port
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+    except OSError as exc:
+        raise ConnectionError(f"SMTP is not reachable at {host}:{port} ({exc}); start it, or unset SMTP_URL "
+                              "to use the local sink") from exc
+
+
 class LocalServices:
     """Starts what is missing, remembers what it started, and stops only that."""
 
-    def __init__(self, settings: Settings, run_dir: Path, *, s3_port: int = 4566, kafka_port: int = 9092) -> None:
+    def __init__(self, settings: Settings, run_dir: Path, *, s3_port: int = 4566, kafka_port: int = 9092,
+                 smtp_port: int | None = None) -> None:
         self.settings = settings
         self.run_dir = run_dir
         self.s3_port = s3_port
         self.kafka_port = kafka_port
+        # The sink's port: SMTP_PORT, else the one LOCAL_SMTP_SINK_URL names.
+        self.smtp_port = smtp_port or (urlparse(LOCAL_SMTP_SINK_URL).port or 2525)
         self.broker: LocalBroker | None = None
         self.s3: object | None = None
+        self.smtp_sink: SmtpSink | None = None
+        self.smtp_url = settings.smtp_url
+        self._smtp_note = ""
         self.kafka_bootstrap_servers = settings.kafka_bootstrap_servers or ""
         self.s3_endpoint = settings.aws_endpoint_url_s3 or ""
         self.applied: list[str] = []
@@ -100,8 +204,12 @@ class LocalServices:
         ensure_topics(self.kafka_bootstrap_servers, self.settings.all_topics)
         self._start_s3()
         self._ensure_bucket()
+        self._start_smtp()
 
     def stop(self) -> None:
+        if self.smtp_sink is not None:
+            self.smtp_sink.stop()
+            self.smtp_sink = None
         if self.s3 is not None:
             self.s3.stop()  # type: ignore[attr-defined]
             self.s3 = None
@@ -118,6 +226,9 @@ class LocalServices:
             f"{'Kafka':<22} {self.kafka_bootstrap_servers}" + (" (Tansu, in memory)" if self.broker else ""),
             f"{'S3':<22} {self.s3_endpoint} bucket {self.settings.media_bucket}"
             + (" (moto + POST policy front)" if self.s3 else ""),
+            f"{'SMTP':<22} {redact_url(self.smtp_url)}"
+            + (f" (sink: a .eml per message in {self.smtp_sink.directory}{self._smtp_note})"
+               if self.smtp_sink else ""),
         ]
 
     def _start_kafka(self) -> None:
@@ -160,6 +271,20 @@ class LocalServices:
         self.s3 = emulator
         os.environ["AWS_ENDPOINT_URL_S3"] = self.s3_endpoint
 
+    def _start_smtp(self) -> None:
+        """SMTP_URL given: check it answers. Unset: start the sink on SMTP_PORT (2525), or on a free port
+        when that one is taken (functions get the sink's URL either way, through the template)."""
+        if "smtp_url" in self.settings.model_fields_set:
+            check_smtp(self.smtp_url)
+            return
+        host = urlparse(LOCAL_SMTP_SINK_URL).hostname or "127.0.0.1"
+        port = self.smtp_port
+        if not _port_free(host, port):
+            self._smtp_note = f"; port {port} was taken"
+            port = 0
+        self.smtp_sink = SmtpSink(self.run_dir / "mail", host=host, port=port)
+        self.smtp_url = self.smtp_sink.start()
+
     def _ensure_bucket(self) -> None:
         s3 = boto3.client("s3", endpoint_url=self.s3_endpoint, region_name="us-east-1")
         bucket = self.settings.media_bucket
@@ -175,5 +300,6 @@ class LocalServices:
                 "ExposeHeaders": ["ETag"],
                 "MaxAgeSeconds": 3000,
             }]})
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_variants_policy(bucket)))
         except (BotoCoreError, ClientError) as exc:
             raise ConnectionError(f"S3 at {self.s3_endpoint} refused the bucket set-up: {exc}") from exc

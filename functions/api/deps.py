@@ -1,4 +1,5 @@
-"""Per-sandbox singletons: settings, one PostgreSQL connection, the Redis client and the auth helpers.
+"""Per-sandbox singletons: settings, one PostgreSQL connection, the Redis client, the timeline and post
+cache owners and the auth helpers.
 
 A Lambda sandbox serves one request at a time and lives for many, so each resource is made on first
 use and kept: the connection and the Redis pool are reused across invocations (no connect per
@@ -19,6 +20,8 @@ import redis
 from kafkagram.auth import AccessTokens, RateLimiter, RefreshSessions, ensure_secret_usable
 from kafkagram.config import Settings, get_settings
 from kafkagram.db import connect
+from kafkagram.post_cache import PostCache
+from kafkagram.timeline import FeedManager
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +37,8 @@ _redis: redis.Redis | None = None
 _tokens: AccessTokens | None = None
 _sessions: RefreshSessions | None = None
 _limiter: RateLimiter | None = None
+_feeds: FeedManager | None = None
+_post_cache: PostCache | None = None
 
 
 def settings() -> Settings:
@@ -53,6 +58,20 @@ def redis_client() -> redis.Redis:
         _redis = redis.Redis.from_url(settings().redis_url, socket_timeout=5, socket_connect_timeout=5,
                                       health_check_interval=30)
     return _redis
+
+
+def feeds() -> FeedManager:
+    global _feeds
+    if _feeds is None:
+        _feeds = FeedManager(redis_client())
+    return _feeds
+
+
+def post_cache() -> PostCache:
+    global _post_cache
+    if _post_cache is None:
+        _post_cache = PostCache(redis_client())
+    return _post_cache
 
 
 def access_tokens() -> AccessTokens:
@@ -131,9 +150,9 @@ def write(work: Callable[[pg8000.native.Connection], T]) -> T:
 
 def reset() -> None:
     """Forget every singleton (tests that change the environment)."""
-    global _settings, _redis, _tokens, _sessions, _limiter
+    global _settings, _redis, _tokens, _sessions, _limiter, _feeds, _post_cache
     _drop_connection()
     if _redis is not None:
         _redis.close()
-    _settings = _redis = _tokens = _sessions = _limiter = None
+    _settings = _redis = _tokens = _sessions = _limiter = _feeds = _post_cache = None
     get_settings.cache_clear()

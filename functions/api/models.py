@@ -16,8 +16,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kafkagram.auth.passwords import MAX_PASSWORD_LENGTH
 from kafkagram.auth.sessions import MAX_TOKEN_LENGTH
+from kafkagram.config import public_media_url
 from kafkagram.events.catalog import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_PATTERN
+from kafkagram.mail import email_kinds
 from kafkagram.store.models import User, UserSummary
+from kafkagram.store.notifications import KINDS
 from kafkagram.store.pagination import Page
 from kafkagram.store.users import EMAIL_MAX_LENGTH
 
@@ -121,11 +124,12 @@ class UserSummaryOut(BaseModel):
     username: str
     display_name: str
     avatar_media_id: str | None
+    avatar_url: str | None = Field(description="the avatar's smallest variant; null without an avatar")
 
     @classmethod
     def of(cls, summary: UserSummary) -> UserSummaryOut:
         return cls(id=str(summary.id), username=summary.username, display_name=summary.display_name,
-                   avatar_media_id=_id_or_none(summary.avatar_media_id))
+                   avatar_media_id=_id_or_none(summary.avatar_media_id), avatar_url=_url_or_none(summary.avatar_key))
 
 
 class Profile(UserSummaryOut):
@@ -138,7 +142,8 @@ class Profile(UserSummaryOut):
     @classmethod
     def fields_of(cls, user: User) -> dict[str, Any]:
         return {"id": str(user.id), "username": user.username, "display_name": user.display_name,
-                "avatar_media_id": _id_or_none(user.avatar_media_id), "bio": user.bio,
+                "avatar_media_id": _id_or_none(user.avatar_media_id), "avatar_url": _url_or_none(user.avatar_key),
+                "bio": user.bio,
                 "followers_count": user.followers_count, "following_count": user.following_count,
                 "posts_count": user.posts_count, "created_at": user.created_at}
 
@@ -171,6 +176,29 @@ class UpdateProfileRequest(Request):
     bio: str | None = Field(default=None, max_length=BIO_MAX_LENGTH)
 
 
+NotificationKind = Literal["like", "comment", "follow", "mention"]  # kafkagram.store.notifications.KINDS
+
+
+class UserSettings(BaseModel):
+    """The caller's private settings."""
+
+    email_notifications: list[NotificationKind] = Field(
+        description="notification kinds emailed to you (one email per unread notification group); "
+                    "until you choose: comment, follow and mention")
+
+    @classmethod
+    def of(cls, settings: dict[str, Any]) -> UserSettings:
+        return cls(email_notifications=list(email_kinds(settings)))
+
+
+class UpdateSettingsRequest(Request):
+    """Only the fields present change."""
+
+    email_notifications: list[NotificationKind] | None = Field(
+        default=None, max_length=len(KINDS),
+        description="the kinds to email, replacing the current list; [] turns notification email off")
+
+
 class UserPage(BaseModel):
     items: list[UserSummaryOut]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
@@ -178,6 +206,10 @@ class UserPage(BaseModel):
     @classmethod
     def of(cls, page: Page[UserSummary]) -> UserPage:
         return cls(items=[UserSummaryOut.of(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+def _url_or_none(object_key: str | None) -> str | None:
+    return None if object_key is None else public_media_url(object_key)
 
 
 def _id_or_none(value: int | None) -> str | None:

@@ -5,20 +5,21 @@ Ids are strings on the wire (64-bit), as in models.py.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from models import ErrorBody, Request, UserSummaryOut
 from pydantic import BaseModel, Field, StringConstraints
 
+from kafkagram.config import public_media_url
 from kafkagram.events.catalog import CAPTION_MAX_LENGTH, ID_PATTERN, POST_MAX_MEDIA
 from kafkagram.media import DEFAULT_LIMITS
 from kafkagram.store.models import Media, Post, PostMedia
 from kafkagram.store.pagination import Page
 
-# What browsers and phones produce and the processing step decodes; anything else is refused up front.
+# The layer's UPLOAD_CONTENT_TYPES as a Literal, so OpenAPI lists them (tests/api checks they agree).
 UploadContentType = Literal["image/jpeg", "image/png", "image/webp"]
-UPLOAD_CONTENT_TYPES: tuple[str, ...] = get_args(UploadContentType)
 MAX_UPLOAD_BYTES = DEFAULT_LIMITS.max_bytes  # the processing step's limit: larger files would fail there anyway
 IdString = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
@@ -57,11 +58,14 @@ class MediaOut(BaseModel):
     status: str = Field(description="pending, uploaded (being processed), ready or failed")
     content_type: str
     size_bytes: int
+    failure_reason: str | None = Field(default=None, description="when failed: a stable code, e.g. not-an-image")
+    failure_message: str | None = Field(default=None, description="when failed: why, for people")
 
     @classmethod
     def of(cls, media: Media) -> MediaOut:
         return cls(id=str(media.id), purpose=media.purpose, status=media.status, content_type=media.content_type,
-                   size_bytes=media.size_bytes)
+                   size_bytes=media.size_bytes, failure_reason=media.failure_reason,
+                   failure_message=media.failure_message)
 
 
 class MediaUpload(BaseModel):
@@ -91,6 +95,11 @@ class VariantOut(BaseModel):
     object_key: str
     content_type: str
     size_bytes: int
+    url: str = Field(description="where a browser loads it (the media CDN, or the S3 endpoint locally)")
+
+    @classmethod
+    def of(cls, variant: dict[str, Any]) -> VariantOut:
+        return cls.model_validate({**variant, "url": public_media_url(variant["object_key"])})
 
 
 class PostMediaOut(BaseModel):
@@ -103,14 +112,15 @@ class PostMediaOut(BaseModel):
     @classmethod
     def of(cls, media: PostMedia) -> PostMediaOut:
         return cls(id=str(media.id), width=media.width, height=media.height, blurhash=media.blurhash,
-                   variants=[VariantOut.model_validate(v) for v in media.variants or []])
+                   variants=[VariantOut.of(v) for v in media.variants or []])
 
 
 class PostOut(BaseModel):
     id: str
     author: UserSummaryOut
     caption: str
-    status: str = Field(description="pending (media still processing) or published")
+    status: str = Field(description="pending (media still processing), published, or failed (a media was "
+                                    "refused by processing; only its author sees it)")
     mentions: list[str]
     hashtags: list[str]
     likes_count: int
@@ -118,13 +128,17 @@ class PostOut(BaseModel):
     created_at: datetime
     published_at: datetime | None
     media: list[PostMediaOut]
+    failure_reason: str | None = Field(default=None, description="why a failed post's media was refused, e.g. "
+                                                                 "not-an-image, decompression-bomb")
+    liked_by_me: bool = Field(default=False, description="whether the caller likes it")
 
     @classmethod
-    def of(cls, post: Post) -> PostOut:
+    def of(cls, post: Post, liked_by_me: bool = False) -> PostOut:
         return cls(id=str(post.id), author=UserSummaryOut.of(post.author), caption=post.caption, status=post.status,
                    mentions=list(post.mentions or []), hashtags=list(post.hashtags or []),
                    likes_count=post.likes_count, comments_count=post.comments_count, created_at=post.created_at,
-                   published_at=post.published_at, media=[PostMediaOut.of(m) for m in post.media])
+                   published_at=post.published_at, media=[PostMediaOut.of(m) for m in post.media],
+                   failure_reason=post.failure_reason, liked_by_me=liked_by_me)
 
 
 class PostPage(BaseModel):
@@ -132,5 +146,6 @@ class PostPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
     @classmethod
-    def of(cls, page: Page[Post]) -> PostPage:
-        return cls(items=[PostOut.of(p) for p in page.items], next_cursor=page.next_cursor)
+    def of(cls, page: Page[Post], liked: Collection[int] = ()) -> PostPage:
+        """`liked`: the ids among the page's posts that the caller likes."""
+        return cls(items=[PostOut.of(p, p.id in liked) for p in page.items], next_cursor=page.next_cursor)

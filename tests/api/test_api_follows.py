@@ -73,4 +73,4 @@ def test_followers_and_following_pages(direct):
     following = direct.request("GET", f"/api/users/{fans[0].username}/following", token=star.access_token).json()
     assert [item["username"] for item in following["items"]] == [star.username]
     assert following["next_cursor"] is None
-    assert set(following["items"][0]) == {"id", "username", "display_name", "avatar_media_id"}
+    assert set(following["items"][0]) == {"id", "username", "display_name", "avatar_media_id", "avatar_url"}

@@ -160,6 +160,32 @@ def test_complete_checks_the_stored_object_not_the_client(uploads, s3, db):
     assert _uploaded_events(db, form["media"]["id"]) == []
 
 
+def test_the_owner_reads_an_uploads_state_and_nobody_else_learns_of_it(uploads, db):
+    alice, mallory = register(uploads), register(uploads)
+    form = presign(uploads, alice)
+    media_id = form["media"]["id"]
+    mine = uploads.request("GET", f"/api/media/{media_id}", token=alice.access_token)
+    assert mine.status == 200 and mine.json()["status"] == "pending" and mine.json()["failure_reason"] is None
+    db.run("UPDATE media SET status = 'failed', failure_reason = 'not-an-image', "
+           "failure_message = 'the file is not an image' WHERE id = :id", id=int(media_id))
+    failed = uploads.request("GET", f"/api/media/{media_id}", token=alice.access_token).json()
+    assert (failed["status"], failed["failure_reason"]) == ("failed", "not-an-image")
+    for token, path in ((mallory.access_token, media_id), (alice.access_token, "999999999999")):
+        reply = uploads.request("GET", f"/api/media/{path}", token=token)
+        assert reply.status == 404 and reply.error == "media-not-found"
+
+
 def test_media_routes_need_a_token(uploads):
     assert uploads.request("POST", "/api/media", json_body={}).status == 401
     assert uploads.request("POST", "/api/media/1/complete").status == 401
+    assert uploads.request("GET", "/api/media/1").status == 401
+
+
+def test_the_documented_content_types_are_the_layers_upload_rules():
+    from typing import get_args
+
+    from models_posts import UploadContentType
+
+    from kafkagram.store.media import UPLOAD_CONTENT_TYPES
+
+    assert get_args(UploadContentType) == UPLOAD_CONTENT_TYPES

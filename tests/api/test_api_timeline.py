@@ -59,18 +59,18 @@ def read_all(client: Client, account: Account, limit: int) -> tuple[list[str], i
             return seen, pages
 
 
-def test_a_missing_timeline_is_rebuilt_from_followees_posts(direct, db, feeds, test_redis):
+def test_a_missing_timeline_is_rebuilt_from_the_users_and_followees_posts(direct, db, feeds, test_redis):
     alice, bob, carol, dave = (register(direct) for _ in range(4))
     follow(direct, alice, bob)
     follow(direct, alice, carol)
     expected = [publish(direct, db, author)["id"] for author in (bob, carol, bob, dave, alice)]
-    expected = [post_id for post_id, author in zip(expected, "bcbda", strict=True) if author in "bc"]
+    expected = [post_id for post_id, author in zip(expected, "bcbda", strict=True) if author in "bca"]
     key = feeds.timeline_key(int(alice.id))
     assert not test_redis.exists(key)
 
     page = timeline(direct, alice)  # first visit: no timeline yet, rebuilt from PostgreSQL
     assert [item["id"] for item in page["items"]] == list(reversed(expected)) and page["next_cursor"] is None
-    assert {item["author"]["username"] for item in page["items"]} == {bob.username, carol.username}
+    assert {item["author"]["username"] for item in page["items"]} == {bob.username, carol.username, alice.username}
     assert test_redis.exists(key)
 
     test_redis.delete(key)  # evicted or expired: rebuilt again, never an empty page
@@ -92,8 +92,36 @@ def test_pages_by_cursor_with_one_hydration_query_per_page(direct, db, statement
     seen, pages = read_all(direct, alice, 2)
     assert seen == list(reversed(posted)) and pages == 3
     assert sum(HYDRATION_SQL in sql for sql in statements) == pages  # one hydration query per page
-    # Per page: the large-account check and the hydration; nothing per post.
-    assert len(statements) == 2 * pages
+    # Per page: the large-account check, the hydration and the caller's likes; nothing per post.
+    assert len(statements) == 3 * pages
+    # Read again: every post comes from the post cache; PostgreSQL answers the two per-caller questions.
+    statements.clear()
+    assert read_all(direct, alice, 2) == (seen, pages)
+    assert not any(HYDRATION_SQL in sql for sql in statements) and len(statements) == 2 * pages
+
+
+def test_a_like_or_comment_shows_at_the_next_read_despite_the_cache(direct, db):
+    alice, bob = register(direct), register(direct)
+    follow(direct, alice, bob)
+    post = publish(direct, db, bob)["id"]
+    assert timeline(direct, alice)["items"][0]["likes_count"] == 0  # now cached
+    assert direct.request("PUT", f"/api/posts/{post}/like", token=alice.access_token).status == 204
+    [liked] = timeline(direct, alice)["items"]
+    assert liked["likes_count"] == 1 and liked["liked_by_me"] is True
+    # The cached post is everyone's; whether the caller likes it is theirs.
+    [seen_by_author] = timeline(direct, bob)["items"]  # bob's own post, in his own timeline
+    assert seen_by_author["likes_count"] == 1 and seen_by_author["liked_by_me"] is False
+    assert direct.request("GET", f"/api/posts/{post}", token=alice.access_token).json()["liked_by_me"] is True
+    assert direct.request("GET", f"/api/users/{bob.username}/posts",
+                          token=alice.access_token).json()["items"][0]["liked_by_me"] is True
+    reply = direct.request("POST", f"/api/posts/{post}/comments", token=alice.access_token, json_body={"body": "hi"})
+    assert reply.status == 201
+    assert timeline(direct, alice)["items"][0]["comments_count"] == 1
+    assert direct.request("DELETE", f"/api/posts/{post}/comments/{reply.json()['id']}",
+                          token=bob.access_token).status == 204
+    assert direct.request("DELETE", f"/api/posts/{post}/like", token=alice.access_token).status == 204
+    assert timeline(direct, alice)["items"][0]["likes_count"] == 0
+    assert timeline(direct, alice)["items"][0]["comments_count"] == 0
 
 
 def test_fanned_out_and_deleted_posts(direct, db, feeds):
@@ -140,3 +168,26 @@ def test_timeline_input_errors(direct):
     assert direct.request("GET", "/api/timeline?limit=0", token=alice.access_token).status == 400
     assert direct.request("GET", "/api/timeline?limit=101", token=alice.access_token).status == 400
     assert direct.request("GET", "/api/timeline").status == 401
+
+
+def test_the_ranked_timeline_puts_engagement_first_and_pages_through_the_window(direct, db):
+    alice, bob, carol = register(direct), register(direct), register(direct)
+    follow(direct, alice, bob)
+    oldest, middle, newest = (publish(direct, db, bob, caption=name)["id"] for name in ("oldest", "middle", "newest"))
+    # Posted seconds apart, so engagement decides: 3 likes (score 1 + 3) over 1 comment (1 + 2) over none.
+    for fan in (alice, bob, carol):
+        assert direct.request("PUT", f"/api/posts/{oldest}/like", token=fan.access_token).status == 204
+    reply = direct.request("POST", f"/api/posts/{middle}/comments", token=carol.access_token, json_body={"body": "!"})
+    assert reply.status == 201
+
+    assert [item["id"] for item in timeline(direct, alice)["items"]] == [newest, middle, oldest]
+    ranked = timeline(direct, alice, "?order=ranked")
+    assert [item["id"] for item in ranked["items"]] == [oldest, middle, newest] and ranked["next_cursor"] is None
+
+    first = timeline(direct, alice, "?order=ranked&limit=2")
+    assert [item["id"] for item in first["items"]] == [oldest, middle]
+    rest = timeline(direct, alice, f"?order=ranked&limit=2&cursor={first['next_cursor']}")
+    assert [item["id"] for item in rest["items"]] == [newest] and rest["next_cursor"] is None
+
+    reply = direct.request("GET", "/api/timeline?order=popular", token=alice.access_token)
+    assert reply.status == 400 and "order" in reply.json()["message"]

@@ -317,3 +317,29 @@ def test_forget_processed_drops_old_markers_only(outbox_db):
     db.run("COMMIT")
     assert forget_processed(db, timedelta(days=7)) == 1
     assert db.run("SELECT event_id FROM processed_events") == [["new"]]
+
+
+def test_msk_iam_auth_signs_a_connect_token_with_the_functions_credentials(monkeypatch):
+    import base64
+    import time
+    from urllib.parse import parse_qs, urlparse
+
+    from kafkagram.outbox import msk_iam_token, producer_config
+
+    for name, value in {"AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                        "AWS_SECRET_ACCESS_KEY": "not-a-real-secret"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    config = producer_config("b-1.example:9098", auth="iam")
+    assert (config["security.protocol"], config["sasl.mechanism"]) == ("SASL_SSL", "OAUTHBEARER")
+
+    token, expires_at = config["oauth_cb"]("")
+    assert config["oauth_cb"] is msk_iam_token and time.time() < expires_at < time.time() + 3600
+    signed = urlparse(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
+    query = parse_qs(signed.query)
+    assert signed.hostname == "kafka.eu-west-1.amazonaws.com" and query["Action"] == ["kafka-cluster:Connect"]
+    assert query["X-Amz-Credential"][0].startswith("AKIDEXAMPLE/") and query["X-Amz-Signature"]
+
+    assert "security.protocol" not in producer_config("127.0.0.1:9092")
+    with pytest.raises(ValueError, match="KAFKA_AUTH"):
+        producer_config("127.0.0.1:9092", auth="scram")

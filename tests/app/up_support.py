@@ -29,13 +29,19 @@ def fresh_database() -> str:
     return create_test_database(TEST_DATABASE, migrated=False)
 
 
-def up_environment(database_url: str, tmp_path: Path) -> tuple[dict[str, int], dict[str, str]]:
-    """Free ports, a fresh database and our own run directory; the broker and S3 started by `up`."""
-    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status")}
+def up_environment(database_url: str, tmp_path: Path,
+                   kafka_bootstrap: str | None = None) -> tuple[dict[str, int], dict[str, str]]:
+    """Free ports, a fresh database and our own run directory; S3 started by `up`, and the broker too
+    unless the test runs its own (`kafka_bootstrap`)."""
+    ports = {name: free_port() for name in ("kafka", "s3", "http", "ws", "status", "smtp")}
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_PORT": str(ports["kafka"]),
            "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
-           "STATUS_PORT": str(ports["status"]), "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
+           "STATUS_PORT": str(ports["status"]), "SMTP_PORT": str(ports["smtp"]),
+           "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
+    env.pop("SMTP_URL", None)  # the sink `up` starts
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+    if kafka_bootstrap is not None:
+        env["KAFKA_BOOTSTRAP_SERVERS"] = kafka_bootstrap
     env.pop("AWS_ENDPOINT_URL_S3", None)
     return ports, env
 
@@ -53,9 +59,9 @@ def read_log(log: IO[str]) -> str:
 
 
 @contextmanager
-def running_up(database_url: str, tmp_path: Path) -> Iterator[dict[str, int]]:
+def running_up(database_url: str, tmp_path: Path, kafka_bootstrap: str | None = None) -> Iterator[dict[str, int]]:
     """`kafkagram up` in a subprocess until ready; yields its ports and stops it with Ctrl-C."""
-    ports, env = up_environment(database_url, tmp_path)
+    ports, env = up_environment(database_url, tmp_path, kafka_bootstrap)
     log = (tmp_path / "up.log").open("w+")
     up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
                           stdout=log, stderr=subprocess.STDOUT, text=True)

@@ -24,6 +24,7 @@ RUNTIME_BACKENDS = {
     "REDIS_URL": ("redis", 6379),
     "KAFKA_BOOTSTRAP_SERVERS": ("redpanda", 9092),
     "AWS_ENDPOINT_URL_S3": ("localstack", 4566),
+    "SMTP_URL": ("mailpit", 1025),
 }
 # Variables the AWS SDK reads (the runtime and its functions sign requests to LocalStack with them).
 AWS_SDK_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "AWS_REGION"}
@@ -142,6 +143,13 @@ def test_bucket_settings_agree_with_localstack_and_the_template(compose, templat
     mounts = compose["services"]["localstack"]["volumes"]
     assert any(m.split(":")[:2] == ["./localstack/init", "/etc/localstack/init"] for m in mounts), mounts
     assert (REPO / "localstack" / "init" / "ready.d" / "media_bucket.py").is_file()
+
+
+def test_mail_goes_to_mailpit_whose_ui_is_published(compose):
+    """`up` checks an SMTP_URL it is given (no sink of its own then): Mailpit catches every email."""
+    env = environment(compose["services"][RUNTIME])
+    assert urlparse(env["SMTP_URL"]).scheme == "smtp"  # Mailpit takes plain SMTP without login
+    assert 8025 in published_target_ports(compose["services"]["mailpit"])
 
 
 def test_tools_point_at_the_compose_services(compose):

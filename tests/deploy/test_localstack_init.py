@@ -4,16 +4,19 @@ MediaBucket, again without error on a second start, and with the CORS rule `make
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from emulator.s3.server import S3Emulator
 from emulator.template import Template
 from kafkagram.config import Settings
+from kafkagram.storage import public_variants_policy, variant_key
 from kafkagram_local.services import LocalServices
 from tests.deploy.conftest import REPO
 
@@ -100,3 +103,20 @@ def test_hook_and_make_up_set_the_same_cors(monkeypatch, s3_endpoint, tmp_path):
     s3 = s3_client(s3_endpoint)
     assert s3.get_bucket_cors(Bucket=hook_bucket)["CORSRules"] == s3.get_bucket_cors(
         Bucket=runtime_bucket)["CORSRules"]
+
+
+def test_hook_and_make_up_publish_only_the_processed_variants(monkeypatch, s3_endpoint, tmp_path):
+    """Both set the same bucket policy: an anonymous GET reaches a variant, never an original upload."""
+    hook_bucket, runtime_bucket = (f"{kind}-{uuid.uuid4().hex[:10]}" for kind in ("hook", "runtime"))
+    run_hook_like_localstack(monkeypatch, s3_endpoint, hook_bucket)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    LocalServices(Settings(aws_endpoint_url_s3=s3_endpoint, media_bucket=runtime_bucket, web_origin=ORIGIN),
+                  tmp_path)._ensure_bucket()
+    s3 = s3_client(s3_endpoint)
+    for bucket in (hook_bucket, runtime_bucket):
+        assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == public_variants_policy(bucket)
+        s3.put_object(Bucket=bucket, Key=variant_key(1, 320), Body=b"variant")
+        s3.put_object(Bucket=bucket, Key="uploads/1/original", Body=b"original")
+        assert requests.get(f"{s3_endpoint}/{bucket}/{variant_key(1, 320)}", timeout=10).status_code == 200
+        assert requests.get(f"{s3_endpoint}/{bucket}/uploads/1/original", timeout=10).status_code == 403

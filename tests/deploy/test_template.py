@@ -14,7 +14,9 @@ from cfnlint.api import lint_file
 
 from emulator.kafka.esm import kafka_mappings
 from emulator.template import FunctionSpec, parse_template
-from kafkagram.config import TOPICS, Settings, failure_topic
+from handlers import outbox_relay
+from kafkagram.config import LOCAL_SMTP_SINK_URL, TOPICS, Settings, failure_topic
+from kafkagram.storage import VARIANTS_PREFIX
 from tests.deploy.conftest import TEMPLATE, parameter_default
 
 FUNCTIONS = parse_template(TEMPLATE).functions
@@ -33,7 +35,13 @@ AWS_PARAMETERS = {
     "DatabaseSecretArn": f"arn:aws:secretsmanager:{AWS_REGION}:{AWS_ACCOUNT}:secret:kafkagram-db-AbCdEf",
     "RedisEndpoint": "master.kafkagram.abc.euw1.cache.amazonaws.com:6379",
     "RedisSecretArn": f"arn:aws:secretsmanager:{AWS_REGION}:{AWS_ACCOUNT}:secret:kafkagram-redis-AbCdEf",
+    "AuthTokenSecretArn": f"arn:aws:secretsmanager:{AWS_REGION}:{AWS_ACCOUNT}:secret:kafkagram-token-AbCdEf",
+    "SmtpUrl": "smtps://email-smtp.eu-west-1.amazonaws.com:465",
+    "SmtpSecretArn": f"arn:aws:secretsmanager:{AWS_REGION}:{AWS_ACCOUNT}:secret:kafkagram-smtp-AbCdEf",
 }
+# The variables that name a secret, and the parameter each comes from (kafkagram.config.Settings reads them).
+SECRET_VARIABLES = {"DATABASE_SECRET_ARN": "DatabaseSecretArn", "REDIS_SECRET_ARN": "RedisSecretArn",
+                    "AUTH_TOKEN_SECRET_ARN": "AuthTokenSecretArn", "SMTP_SECRET_ARN": "SmtpSecretArn"}
 CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]+:[^/@\s]+@")
 
 
@@ -93,13 +101,20 @@ def test_template_runs_locally_with_defaults_only(local_template):
     for logical_id, spec in local_template.functions.items():
         assert "VpcConfig" not in local_template.resources[logical_id].properties
         env = spec.environment
-        assert not {"DATABASE_SECRET_ARN", "REDIS_SECRET_ARN"} & set(env)
+        assert not set(SECRET_VARIABLES) & set(env)
         # Unset, so functions see the runtime's own broker (the local runtime passes its environment on).
         assert "KAFKA_BOOTSTRAP_SERVERS" not in env
         assert env["MEDIA_BUCKET"] == settings_defaults["media_bucket"].default
         assert env["WEB_ORIGIN"] == settings_defaults["web_origin"].default
         assert env["DATABASE_URL"] == settings_defaults["database_url"].default
         assert env["REDIS_URL"] == settings_defaults["redis_url"].default
+    # Mail goes to the sink `make up` starts (it overrides SmtpUrl with the sink's actual URL).
+    mailer = local_template.functions["NotifyEmailFunction"].environment
+    assert mailer["SMTP_URL"] == LOCAL_SMTP_SINK_URL == settings_defaults["smtp_url"].default
+    assert mailer["MAIL_FROM"] == settings_defaults["mail_from"].default
+    # Locally the token key is the plain local default (the API refuses it on AWS).
+    assert local_template.functions["ApiFunction"].environment["AUTH_TOKEN_SECRET"] == (
+        settings_defaults["auth_token_secret"].default)
     bucket = local_template.resources["MediaBucket"].properties
     assert bucket["BucketName"] == settings_defaults["media_bucket"].default
     statements = local_template.resources[SHARED_POLICY].properties["PolicyDocument"]["Statement"]
@@ -113,7 +128,7 @@ def test_template_on_aws_uses_the_vpc_and_secret_arns():
         assert vpc == {"SubnetIds": AWS_PARAMETERS["VpcSubnetIds"].split(","),
                        "SecurityGroupIds": [AWS_PARAMETERS["VpcSecurityGroupIds"]]}
         env = spec.environment
-        assert env["DATABASE_URL"] == f"postgresql://{AWS_PARAMETERS['DatabaseEndpoint']}/kafkagram"
+        assert env["DATABASE_URL"] == f"postgresql://{AWS_PARAMETERS['DatabaseEndpoint']}/kafkagram?sslmode=require"
         assert env["DATABASE_SECRET_ARN"] == AWS_PARAMETERS["DatabaseSecretArn"]
         assert env["REDIS_URL"] == f"rediss://{AWS_PARAMETERS['RedisEndpoint']}/0"
         assert env["REDIS_SECRET_ARN"] == AWS_PARAMETERS["RedisSecretArn"]
@@ -122,7 +137,9 @@ def test_template_on_aws_uses_the_vpc_and_secret_arns():
     # CloudFormation names the bucket on AWS (bucket names are global).
     assert "BucketName" not in template.resources["MediaBucket"].properties
     statements = {s["Sid"]: s for s in template.resources[SHARED_POLICY].properties["PolicyDocument"]["Statement"]}
-    assert statements["Secrets"]["Resource"] == [AWS_PARAMETERS["DatabaseSecretArn"], AWS_PARAMETERS["RedisSecretArn"]]
+    assert statements["Secrets"]["Action"] == ["secretsmanager:GetSecretValue"]
+    assert statements["Secrets"]["Resource"] == [AWS_PARAMETERS[name] for name in (
+        "DatabaseSecretArn", "RedisSecretArn", "SmtpSecretArn", "AuthTokenSecretArn")]
     cluster = AWS_PARAMETERS["MskClusterArn"]
     assert statements["KafkaTopics"]["Resource"] == cluster.replace(":cluster/", ":topic/") + "/*"
     assert statements["KafkaGroups"]["Resource"] == cluster.replace(":cluster/", ":group/") + "/kafkagram-dev-*"
@@ -161,3 +178,67 @@ def test_defaults_and_aws_values_pass_the_parameter_patterns(template_document):
         if pattern:
             for value in (declaration["Default"], AWS_PARAMETERS.get(name, declaration["Default"])):
                 assert re.fullmatch(pattern, str(value)), f"{name}={value!r} fails {pattern}"
+
+
+def test_on_aws_each_secret_arn_a_function_gets_is_readable_and_no_secret_is_plain():
+    """Every *_SECRET_ARN a function gets is a Settings field (the code resolves it) and one of the
+    ARNs GetSecretValue is allowed on; the token key itself is no longer in any environment."""
+    template = parse_template(TEMPLATE, AWS_PARAMETERS, region=AWS_REGION, account_id=AWS_ACCOUNT)
+    statements = {s["Sid"]: s for s in template.resources[SHARED_POLICY].properties["PolicyDocument"]["Statement"]}
+    allowed = set(statements["Secrets"]["Resource"])
+    given: set[str] = set()
+    for logical_id, spec in template.functions.items():
+        for variable, value in spec.environment.items():
+            if variable.endswith("_SECRET_ARN"):
+                assert variable in SECRET_VARIABLES and variable.lower() in Settings.model_fields, variable
+                assert value == AWS_PARAMETERS[SECRET_VARIABLES[variable]], (logical_id, variable)
+                given.add(value)
+        assert "AUTH_TOKEN_SECRET" not in spec.environment, f"{logical_id}: the token key in plain text"
+    assert given == allowed, "GetSecretValue must be allowed on exactly the ARNs functions read"
+    for logical_id in ("ApiFunction", "WebSocketConnectFunction"):
+        assert template.functions[logical_id].environment["AUTH_TOKEN_SECRET_ARN"] == AWS_PARAMETERS[
+            "AuthTokenSecretArn"]
+    mailer = template.functions["NotifyEmailFunction"].environment
+    assert mailer["SMTP_URL"] == AWS_PARAMETERS["SmtpUrl"]
+
+
+def test_aws_stages_require_the_token_key_from_secrets_manager(template_document):
+    assertions = template_document["Rules"]["AwsStagesUseManagedServices"]["Assertions"]
+    assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "AuthTokenSecretArn"}, ""]}]} in [a["Assert"] for a in assertions]
+
+
+def test_notification_email_reads_notification_created(local_template):
+    [mapping] = [m for m in kafka_mappings(local_template) if m.function.logical_id == "NotifyEmailFunction"]
+    assert mapping.topic == "notification-events"
+    assert mapping.consumer_group_id == "kafkagram-local-notify-email"
+    props = local_template.functions["NotifyEmailFunction"].events[0].properties
+    assert props["FilterCriteria"] == {"Filters": [{"Pattern": '{"value": {"type": ["notification-created"]}}'}]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # an SMTP outage retries the record
+
+
+def test_the_outbox_relay_runs_on_a_schedule_one_at_a_time(template_document, local_template):
+    """On AWS a scheduled function is the relay; locally `make up` runs it as a thread (schedules are
+    not emulated), so the runtime must not poll anything for it."""
+    spec = local_template.functions["OutboxRelayFunction"]
+    [event] = spec.events
+    assert (event.type, event.properties["Schedule"]) == ("Schedule", "rate(1 minute)")
+    assert spec.reserved_concurrency == 1
+    # The drain, plus a last batch's delivery reports, fit in the timeout; the next run starts after it.
+    assert outbox_relay.DRAIN_S + outbox_relay.LAST_BATCH_S < spec.timeout <= 90
+    assert spec.handler == "outbox_relay.handler"
+    assert not [m for m in kafka_mappings(local_template) if m.function.logical_id == "OutboxRelayFunction"]
+
+
+def test_images_are_served_by_cloudfront_on_aws_and_by_the_bucket_locally(local_template):
+    assert all("MEDIA_BASE_URL" not in spec.environment for spec in local_template.functions.values())
+    assert {"MediaDistribution", "MediaBucketPolicy"}.isdisjoint(local_template.resources)
+
+    template = parse_template(TEMPLATE, AWS_PARAMETERS, region=AWS_REGION, account_id=AWS_ACCOUNT)
+    urls = {spec.environment["MEDIA_BASE_URL"] for spec in template.functions.values()}
+    assert len(urls) == 1 and urls.pop().startswith("https://")
+    [statement] = template.resources["MediaBucketPolicy"].properties["PolicyDocument"]["Statement"]
+    # Only the distribution, only GET, only the processed variants (never the originals under uploads/).
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"} and statement["Action"] == "s3:GetObject"
+    assert statement["Resource"].endswith(f"/{VARIANTS_PREFIX}/*")
+    assert ":distribution/" in statement["Condition"]["StringEquals"]["AWS:SourceArn"]
+    assert template.resources["MediaBucket"].properties["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"]

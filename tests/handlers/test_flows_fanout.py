@@ -118,7 +118,7 @@ def home(feeds: FeedManager, user_id: int) -> list[int] | None:
 
 # --- fan-out -------------------------------------------------------------------------------------------
 
-def test_a_post_reaches_every_active_follower_and_only_theirs(pg: Any, feeds: FeedManager) -> None:
+def test_a_post_reaches_its_author_and_every_active_follower_and_only_theirs(pg: Any, feeds: FeedManager) -> None:
     author, ada, bob, idle, stranger = (make_user(pg) for _ in range(5))
     for follower in (ada, bob, idle):
         with transaction(pg):
@@ -129,8 +129,8 @@ def test_a_post_reaches_every_active_follower_and_only_theirs(pg: Any, feeds: Fe
 
     assert invoke(fan_out.handler, record(one_event(pg, "post-created", post.id))) == OK
 
-    assert home(feeds, ada.id) == [post.id] and home(feeds, bob.id) == [post.id]
-    assert home(feeds, idle.id) == [] and home(feeds, stranger.id) == [] and home(feeds, author.id) == []
+    assert home(feeds, ada.id) == [post.id] and home(feeds, bob.id) == [post.id] and home(feeds, author.id) == [post.id]
+    assert home(feeds, idle.id) == [] and home(feeds, stranger.id) == []
 
 
 def test_post_deleted_removes_it_from_the_timelines(pg: Any, feeds: FeedManager) -> None:

@@ -54,6 +54,27 @@ def test_a_post_with_two_media_publishes_once_after_both_are_processed(db: Any, 
     assert get_user_by_id(db, ada.id).posts_count == 1
 
 
+def test_a_refused_media_fails_the_waiting_post_once_with_its_reason(db: Any, s3: Any) -> None:
+    ada = make_user(db)
+    good, bad = upload(db, s3, photo_jpeg((900, 600)), owner=ada), upload(db, s3, b"not a picture", owner=ada)
+    with transaction(db):
+        post = posts.create_post(db, ada.id, "one of these is not a photo", [good.media_id, bad.media_id])
+    invoke(process_upload.handler, kafka_record(bad.event))
+    [refused] = outbox_events(db, "media-failed", bad.media_id)
+
+    for _ in range(2):  # redelivered: no second effect
+        assert invoke(publish_post.handler, kafka_record(refused)) == {"batchItemFailures": []}
+    failed = posts.get_post(db, post.id, viewer_id=ada.id)
+    assert (failed.status, failed.failure_reason) == ("failed", refused["data"]["reason"])
+    # The good media finishing later publishes nothing, and nobody else can see the failed post.
+    invoke(publish_post.handler, kafka_record(processed(db, good)))
+    assert posts.get_post(db, post.id, viewer_id=ada.id).status == "failed"
+    assert events(db, "post-created", post.id) == []
+    with pytest.raises(posts.NotFound):
+        posts.get_post(db, post.id, viewer_id=make_user(db).id)
+    assert get_user_by_id(db, ada.id).posts_count == 0
+
+
 def test_a_processed_avatar_updates_the_profile_once(db: Any, s3: Any) -> None:
     item = upload(db, s3, photo_jpeg((400, 400)), purpose="avatar")
     event = processed(db, item)

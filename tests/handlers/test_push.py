@@ -8,6 +8,7 @@ import json
 import random
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from kafkagram.auth import AccessTokens
 from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.events import Event, new_event
-from tests.conftest import REDIS_TEST_URL
+from tests.conftest import REDIS_TEST_URL, free_port
 from tests.emulator.test_websocket_api import (
     LOCAL_CREDENTIALS,
     Served,
@@ -191,3 +192,45 @@ def test_a_redelivered_event_is_pushed_again_not_lost(gateway, registry, push_ha
 
 def test_a_user_without_connections_is_a_no_op(registry, push_handler):
     assert invoke(push_handler, kafka_record(timeline_updated(user_id()))) == {"batchItemFailures": []}
+
+
+def test_a_batch_reaches_many_users_in_order_per_connection(gateway, registry, push_handler):
+    users = [user_id() for _ in range(5)]
+    with ExitStack() as stack:
+        clients = [stack.enter_context(open_client(gateway, url=gateway.url("/local", token=token(user))))
+                   for user in users]
+        for user in users:
+            connected(registry, user, 1)
+        # One partition's records, as the event source mapping sends them: three updates per user.
+        sent = [timeline_updated(user) for user in users for _ in range(3)]
+        assert invoke(push_handler, *(kafka_record(e) for e in sent)) == {"batchItemFailures": []}
+        for user, client in zip(users, clients, strict=True):
+            expected = [e.id for e in sent if e.data["user_id"] == str(user)]
+            assert [recv_json(client)["id"] for _ in expected] == expected
+
+
+def test_a_record_that_is_not_an_event_holds_the_rest_of_its_partition(gateway, registry, push_handler):
+    user = user_id()
+    with open_client(gateway, url=gateway.url("/local", token=token(user))) as client:
+        connected(registry, user, 1)
+        before, after = notification(user), notification(user)
+        poison = kafka_record(b"not an event")._replace(topic="notification-events")  # the same partition
+        reply = invoke(push_handler, kafka_record(before), poison, kafka_record(after))
+        assert reply == {"batchItemFailures": [{"itemIdentifier": {
+            "partition": f"{poison.topic}-{poison.partition}", "offset": poison.offset}}]}
+        assert recv_json(client)["id"] == before.id
+        with pytest.raises(TimeoutError):  # left for the retry, which starts at the poison record
+            client.recv(timeout=0.5)
+
+
+def test_when_the_gateway_cannot_be_reached_the_batch_is_retried_from_its_first_event(
+        gateway, registry, push_handler, sandbox):
+    user = user_id()
+    registry.register(user, uuid.uuid4().hex)
+    sandbox.setenv("WEBSOCKET_ENDPOINT", f"http://127.0.0.1:{free_port()}/local")  # nothing listens there
+    push._management.cache_clear()
+    first = kafka_record(notification(user))
+    reply = invoke(push_handler, first, kafka_record(notification(user)))
+    assert reply == {"batchItemFailures": [{"itemIdentifier": {
+        "partition": f"{first.topic}-{first.partition}", "offset": first.offset}}]}
+    assert registry.connections_of([user])[user]  # not taken for gone: only a 410 says that

@@ -40,6 +40,7 @@ def _post_id(value: str) -> int:
             security=BEARER, responses=responses(NO_CONTENT, AUTHENTICATED, POST_NOT_FOUND))
 def like(post_id: PostId, caller: Caller) -> Response[None]:
     deps.write(lambda conn: interactions_store.like(conn, caller, _post_id(post_id)))  # 404 unless published
+    deps.post_cache().forget(_post_id(post_id))  # its like count changed
     return Response(status_code=204)
 
 
@@ -47,6 +48,7 @@ def like(post_id: PostId, caller: Caller) -> Response[None]:
                security=BEARER, responses=responses(NO_CONTENT, AUTHENTICATED, POST_NOT_FOUND))
 def unlike(post_id: PostId, caller: Caller) -> Response[None]:
     deps.write(lambda conn: interactions_store.unlike(conn, caller, _post_id(post_id)))
+    deps.post_cache().forget(_post_id(post_id))
     return Response(status_code=204)
 
 
@@ -65,8 +67,9 @@ def list_comments(post_id: PostId, caller: Caller, cursor: Cursor = None, limit:
              security=BEARER, responses=responses(success(201, "The new comment"), AUTHENTICATED, POST_NOT_FOUND))
 def add_comment(post_id: PostId, body: AddCommentRequest, caller: Caller) -> CommentOut:
     # Length rules and mention parsing are the store's; the model only repeats the bounds for the schema.
-    return CommentOut.of(deps.write(
-        lambda conn: interactions_store.add_comment(conn, caller, _post_id(post_id), body.body)))
+    comment = deps.write(lambda conn: interactions_store.add_comment(conn, caller, _post_id(post_id), body.body))
+    deps.post_cache().forget(comment.post_id)  # its comment count changed
+    return CommentOut.of(comment)
 
 
 @router.delete("/api/posts/<post_id>/comments/<comment_id>", status_code=204, tags=COMMENT_TAGS,
@@ -82,4 +85,5 @@ def delete_comment(post_id: PostId, comment_id: CommentId, caller: Caller) -> Re
         interactions_store.delete_comment(conn, number, caller)  # Forbidden (403) for anyone else
 
     deps.write(work)
+    deps.post_cache().forget(_post_id(post_id))
     return Response(status_code=204)

@@ -23,6 +23,7 @@ from models_posts import (
 from kafkagram.events.catalog import ID_PATTERN
 from kafkagram.store import posts as posts_store
 from kafkagram.store import users as users_store
+from kafkagram.store.interactions import liked_post_ids
 from routes import BEARER, Caller
 from routes.users import Cursor, Limit, Username
 
@@ -44,7 +45,11 @@ def create_post(body: CreatePostRequest, caller: Caller) -> Response[PostOut]:
 @router.get("/api/posts/<post_id>", tags=TAGS, summary="A post (its author also sees it while pending)",
             security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, POST_NOT_FOUND))
 def get_post(post_id: PostId, caller: Caller) -> PostOut:
-    return PostOut.of(deps.read(lambda conn: posts_store.get_post(conn, int(post_id), viewer_id=caller)))
+    def load(conn: pg8000.native.Connection) -> PostOut:
+        post = posts_store.get_post(conn, int(post_id), viewer_id=caller)
+        return PostOut.of(post, post.id in liked_post_ids(conn, caller, [post.id]))
+
+    return deps.read(load)
 
 
 @router.delete("/api/posts/<post_id>", status_code=204, tags=TAGS, summary="Delete one of the caller's posts",
@@ -52,6 +57,7 @@ def get_post(post_id: PostId, caller: Caller) -> PostOut:
                                                     POST_NOT_FOUND))
 def delete_post(post_id: PostId, caller: Caller) -> Response[None]:
     deps.write(lambda conn: posts_store.delete_post(conn, int(post_id), caller))
+    deps.post_cache().forget(int(post_id))
     return Response(status_code=204)
 
 
@@ -60,6 +66,7 @@ def delete_post(post_id: PostId, caller: Caller) -> Response[None]:
 def user_posts(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> PostPage:
     def load(conn: pg8000.native.Connection) -> PostPage:
         user = users_store.get_user_by_username(conn, username)
-        return PostPage.of(posts_store.user_posts_page(conn, user.id, cursor, limit))
+        page = posts_store.user_posts_page(conn, user.id, cursor, limit)
+        return PostPage.of(page, liked_post_ids(conn, caller, [post.id for post in page.items]))
 
     return deps.read(load)

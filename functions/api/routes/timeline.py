@@ -2,34 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import deps
-import redis
+import pg8000.native
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from models import AUTHENTICATED, responses, success
 from models_posts import PostPage
 
-from kafkagram.feed import home_timeline
-from kafkagram.timeline import FeedManager
+from kafkagram.feed import home_timeline, ranked_home_timeline
+from kafkagram.store.interactions import liked_post_ids
 from routes import BEARER, Caller
 from routes.users import Cursor, Limit
 
 router = APIGatewayHttpRouter()
 TAGS = ["timeline"]
 
-_feeds: tuple[redis.Redis, FeedManager] | None = None
+Order = Annotated[Literal["recent", "ranked"], Query(
+    description="recent: newest first (default); ranked: the newest 100 by likes and comments, decayed by age")]
 
 
-def feeds() -> FeedManager:
-    """One FeedManager per Redis client (deps.reset() makes a new client, so the manager follows it)."""
-    global _feeds
-    client = deps.redis_client()
-    if _feeds is None or _feeds[0] is not client:
-        _feeds = (client, FeedManager(client))
-    return _feeds[1]
+@router.get("/api/timeline", tags=TAGS, summary="The caller's home timeline, newest first or ranked",
+            security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED))
+def get_timeline(caller: Caller, cursor: Cursor = None, limit: Limit = None, order: Order = "recent") -> PostPage:
+    feeds, cache = deps.feeds(), deps.post_cache()
+    read = ranked_home_timeline if order == "ranked" else home_timeline
 
+    def load(conn: pg8000.native.Connection) -> PostPage:
+        page = read(conn, feeds, cache, caller, cursor, limit)
+        return PostPage.of(page, liked_post_ids(conn, caller, [post.id for post in page.items]))
 
-@router.get("/api/timeline", tags=TAGS, summary="The caller's home timeline, newest first", security=BEARER,
-            responses=responses(success(200, "OK"), AUTHENTICATED))
-def get_timeline(caller: Caller, cursor: Cursor = None, limit: Limit = None) -> PostPage:
-    manager = feeds()
-    return PostPage.of(deps.read(lambda conn: home_timeline(conn, manager, caller, cursor, limit)))
+    return deps.read(load)

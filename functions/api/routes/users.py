@@ -17,14 +17,18 @@ from models import (
     Me,
     PublicProfile,
     UpdateProfileRequest,
+    UpdateSettingsRequest,
     UserPage,
+    UserSettings,
     responses,
     success,
 )
 
+from kafkagram.mail import EMAIL_SETTINGS_KEY
 from kafkagram.store import follows as follows_store
 from kafkagram.store import users as users_store
 from kafkagram.store.models import KEEP, Keep
+from kafkagram.store.notifications import KINDS
 from kafkagram.store.pagination import MAX_PAGE_SIZE
 from routes import BEARER, Caller
 
@@ -54,6 +58,22 @@ def update_me(body: UpdateProfileRequest, caller: Caller) -> Me:
         conn, caller, username=keep_if_none(body.username), display_name=keep_if_none(body.display_name),
         bio=keep_if_none(body.bio)))
     return Me.from_user(user)
+
+
+@router.get("/api/me/settings", tags=TAGS, summary="The caller's private settings (notification email)",
+            security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED))
+def get_my_settings(caller: Caller) -> UserSettings:
+    return UserSettings.of(deps.read(lambda conn: users_store.get_user_by_id(conn, caller)).settings)
+
+
+@router.patch("/api/me/settings", tags=TAGS, summary="Change the caller's private settings",
+              security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED))
+def update_my_settings(body: UpdateSettingsRequest, caller: Caller) -> UserSettings:
+    if body.email_notifications is None:  # nothing to change
+        return get_my_settings(caller)
+    kinds = sorted(set(body.email_notifications), key=KINDS.index)
+    return UserSettings.of(deps.write(lambda conn: users_store.update_settings(
+        conn, caller, {EMAIL_SETTINGS_KEY: kinds})))
 
 
 @router.get("/api/users", tags=TAGS, summary="Search users by username prefix", security=BEARER,

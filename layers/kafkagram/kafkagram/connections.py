@@ -15,7 +15,9 @@ gets GoneException.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import redis
@@ -26,6 +28,8 @@ from kafkagram.events import Event
 # keys expire, a pinging one never sees them expire.
 CONNECTION_TTL_S = 11 * 60
 PUSHED_TYPES = ("timeline-updated", "notification-created")
+
+logger = logging.getLogger(__name__)
 
 # post(connection_id, data) -> False when the connection is gone (GoneException / 410).
 Post = Callable[[str, bytes], bool]
@@ -76,11 +80,14 @@ class ConnectionRegistry:
         self._redis.srem(self.user_key(user_id), connection_id)  # an emptied set disappears: "offline"
         return user_id
 
-    def drop(self, user_id: int, connection_id: str) -> None:
-        """Removes a connection the gateway says is gone."""
+    def drop_all(self, gone: Sequence[tuple[int, str]]) -> None:
+        """Removes connections the gateway says are gone, (user id, connection id) pairs: one round trip."""
+        if not gone:
+            return
         pipe = self._redis.pipeline(transaction=False)
-        pipe.srem(self.user_key(user_id), connection_id)
-        pipe.delete(self.connection_key(connection_id))
+        for user_id, connection_id in gone:
+            pipe.srem(self.user_key(user_id), connection_id)
+            pipe.delete(self.connection_key(connection_id))
         pipe.execute()
 
     def connections_of(self, user_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -96,10 +103,10 @@ class ConnectionRegistry:
 
 
 @dataclass(frozen=True)
-class PushOutcome:
-    user_id: int
+class PushReport:
     delivered: int = 0
     gone: list[str] = field(default_factory=list)  # connections dropped from the registry
+    first_failed: int | None = None  # index of the first event a send failed for: retried from there
 
 
 def recipient_of(event: Event) -> int:
@@ -109,20 +116,44 @@ def recipient_of(event: Event) -> int:
     return int(event.data["user_id"])
 
 
-def push(registry: ConnectionRegistry, post: Post, event: Event) -> PushOutcome:
-    """Sends the event's JSON envelope to every open connection of its recipient.
+def push_all(registry: ConnectionRegistry, post: Post, events: Sequence[Event], pool: Executor) -> PushReport:
+    """Sends each event's JSON envelope to every open connection of its recipient: one registry round
+    trip for the whole batch; connections served in parallel on `pool`, each one's events in order; the
+    gone connections dropped together.
 
-    Not exactly-once: a retry of the record (an error posting to another connection, a timeout)
-    sends it again to connections that already got it. Clients tell duplicates apart by the
-    envelope's `id`; a lost live update would be worse than a repeated one."""
-    user_id = recipient_of(event)
-    connections = registry.connections_of([user_id]).get(user_id, [])
-    data = event.to_json().encode()
-    delivered, gone = 0, []
-    for connection_id in connections:
-        if post(connection_id, data):
+    Not exactly-once: when a send fails (other than 410), the batch is retried from that event, so
+    connections that already got it or a later event get them again. Clients tell duplicates apart by
+    the envelope's `id`; a lost live update would be worse than a repeated one."""
+    recipients = [recipient_of(event) for event in events]
+    connections = registry.connections_of(list(dict.fromkeys(recipients)))
+    queues: dict[tuple[int, str], list[tuple[int, bytes]]] = {}
+    for index, (user_id, event) in enumerate(zip(recipients, events, strict=True)):
+        data = event.to_json().encode()
+        for connection_id in connections.get(user_id, []):
+            queues.setdefault((user_id, connection_id), []).append((index, data))
+
+    def send_in_order(connection: tuple[int, str]) -> ConnectionResult:
+        delivered = 0
+        for index, data in queues[connection]:
+            try:
+                if not post(connection[1], data):
+                    return ConnectionResult(delivered, gone=True)
+            except Exception:  # the other connections go on; this one is retried from this event
+                logger.warning("push failed", exc_info=True, extra={"connection_id": connection[1]})
+                return ConnectionResult(delivered, failed_at=index)
             delivered += 1
-        else:
-            registry.drop(user_id, connection_id)
-            gone.append(connection_id)
-    return PushOutcome(user_id, delivered, gone)
+        return ConnectionResult(delivered)
+
+    results = dict(zip(queues, pool.map(send_in_order, queues), strict=True))
+    gone = [connection for connection, result in results.items() if result.gone]
+    registry.drop_all(gone)
+    failed = [result.failed_at for result in results.values() if result.failed_at is not None]
+    return PushReport(sum(result.delivered for result in results.values()),
+                      [connection_id for _, connection_id in gone], min(failed, default=None))
+
+
+@dataclass(frozen=True)
+class ConnectionResult:
+    delivered: int
+    gone: bool = False
+    failed_at: int | None = None

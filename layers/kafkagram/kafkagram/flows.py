@@ -1,8 +1,8 @@
 """The logic of the event handlers (issue 4, handlers 3-5): fan-out, follow graph, notifications.
 
 Each flow takes our event envelope (`kafkagram.events.Event`), never the Kafka invocation shape, so it
-can be called from a handler, a script or a test alike. Handlers in `handlers/` only decode records,
-pick the flow by event type and report failed records.
+can be called from a handler, a script or a test alike. Handlers in `handlers/` only map event types
+to flows; `handlers_common.handle_batch` decodes the records, runs them in order and reports failures.
 
 Idempotency (every event may arrive twice):
 - fan-out and notifications write PostgreSQL (outbox rows, notification groups): they mark the event
@@ -22,11 +22,10 @@ follow backfill got there first): a repeated "added" is harmless to a client, a 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import pg8000.native
 import redis
@@ -98,8 +97,9 @@ class FanOutOutcome:
 
 def fan_out_post(conn: pg8000.native.Connection, feeds: FeedManager, presence: Presence,
                  event: Event) -> FanOutOutcome:
-    """post-created: the post goes to the home timeline of each active follower (not the author's),
-    and connected ones get timeline-updated. Large accounts are skipped (merged at read time)."""
+    """post-created: the post goes to the author's own home timeline and to each active follower's,
+    and connected followers get timeline-updated (the author's client shows its own post already).
+    A large account's followers are skipped (merged at read time)."""
     _expect(event, POST_CREATED)
     post_id, author_id = _int(event, "post_id"), _int(event, "author_id")
     with _transaction(conn):
@@ -110,9 +110,10 @@ def fan_out_post(conn: pg8000.native.Connection, feeds: FeedManager, presence: P
         # Notifying them (not only the timelines that gained the post now) keeps a retry after a
         # failed COMMIT from losing the live updates of timelines the first attempt already wrote.
         if feeds.is_large_account(len(followers)):
+            feeds.push(post_id, author_id, [author_id])
             return FanOutOutcome(followers=len(followers), large_account=True)
         active = feeds.active_followers(followers)
-        written = feeds.push(post_id, author_id, active)
+        written = feeds.push(post_id, author_id, [author_id, *active])
         notified = presence.connected(active)
         _enqueue(conn, [_timeline_updated(user_id, "added", post_id, author_id) for user_id in notified])
     return FanOutOutcome(followers=len(followers), written=len(written), notified=notified)
@@ -120,17 +121,17 @@ def fan_out_post(conn: pg8000.native.Connection, feeds: FeedManager, presence: P
 
 def remove_post(conn: pg8000.native.Connection, feeds: FeedManager, presence: Presence,
                 event: Event) -> FanOutOutcome:
-    """post-deleted: the post leaves every follower's timeline (active or not: an inactive one's
-    timeline may still exist, and a large account's post may have come in by a follow backfill);
-    connected followers whose timeline held it get timeline-updated."""
+    """post-deleted: the post leaves the author's and every follower's timeline (active or not: an
+    inactive one's timeline may still exist, and a large account's post may have come in by a follow
+    backfill); connected followers whose timeline held it get timeline-updated."""
     _expect(event, POST_DELETED)
     post_id, author_id = _int(event, "post_id"), _int(event, "author_id")
     with _transaction(conn):
         if not first_time(conn, FAN_OUT_CONSUMER, event.id):
             return FanOutOutcome(duplicate=True)
         followers = follower_ids(conn, author_id)
-        removed = feeds.remove(post_id, followers)
-        notified = presence.connected(removed)
+        removed = feeds.remove(post_id, [author_id, *followers])
+        notified = presence.connected([user_id for user_id in removed if user_id != author_id])
         _enqueue(conn, [_timeline_updated(user_id, "removed", post_id, author_id) for user_id in notified])
     return FanOutOutcome(followers=len(followers), written=len(removed), notified=notified)
 
@@ -320,42 +321,3 @@ class Resources:
     @cached_property
     def presence(self) -> Presence:
         return Presence(self.redis, prefix=self.key_prefix)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """One consumed record as the flows see it: where it is (to report it failed) and its bytes."""
-
-    partition: str  # "<topic>-<partition>", Lambda's batch item identifier
-    offset: int
-    value: bytes | None
-
-
-def apply_in_order(deliveries: Iterable[Delivery], apply: Callable[[Event], Any],
-                   resources: Resources | None = None) -> list[Delivery]:
-    """Decode and apply each record in order; returns the first failed record of each partition.
-
-    Records after a failure in its partition are not applied: the event source retries from the
-    lowest failed offset (ReportBatchItemFailures), and applying later records first would reorder
-    one aggregate's events. A record that is not an event fails too, so it ends up, after the
-    retries, on the failure topic rather than being dropped unseen."""
-    failed: dict[str, Delivery] = {}
-    for delivery in deliveries:
-        if delivery.partition in failed:
-            continue
-        try:
-            if delivery.value is None:
-                raise ValueError("a record without a value is not an event")
-            apply(Event.from_json(delivery.value))
-        except Exception:
-            logger.exception("record failed", extra={"partition": delivery.partition, "offset": delivery.offset})
-            failed[delivery.partition] = delivery
-            if resources is not None:
-                resources.discard_connection()
-    return list(failed.values())
-
-
-def batch_response(failed: Sequence[Delivery]) -> dict[str, Any]:
-    """Lambda's partial batch response for Kafka (needs FunctionResponseTypes: [ReportBatchItemFailures])."""
-    return {"batchItemFailures": [{"itemIdentifier": {"partition": d.partition, "offset": d.offset}}
-                                  for d in failed]}

@@ -6,15 +6,16 @@ A handler module is then: a data model of the fields it reads, one function per 
     def handler(event, context):
         return handle_batch(event, context, {"media-uploaded": on_media_uploaded}, logger)
 
-Failures are per record: a record whose function raises is reported in `batchItemFailures`
-(Powertools' `BatchProcessor(EventType.Kafka)`), the event source mapping resumes from the lowest
-failed offset of the partition, so the records after it are delivered again: every per-record
-function must be idempotent. When every record fails the whole invocation fails (same retry).
+Failures are per partition and in order: when a record's function raises, the later records of its
+partition are not run (running them first would reorder one aggregate's events); the first failed
+record of each partition is reported in `batchItemFailures` (Powertools' `BatchProcessor(EventType.
+Kafka)`) and the event source mapping delivers the partition again from there, so every per-record
+function must be idempotent. The other partitions of the batch go on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
@@ -22,8 +23,7 @@ import pg8000.exceptions
 import pg8000.native
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEventRecord
+from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEvent, KafkaEventRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -124,24 +124,85 @@ def _begin() -> pg8000.native.Connection:
 
 # --- batches ------------------------------------------------------------------------------------------
 
+class HeldBehindFailure(Exception):
+    """Not run: an earlier record of its partition failed in this batch (it is delivered again)."""
+
+
 def handle_batch(event: dict[str, Any], context: LambdaContext, functions: Mapping[str, EventFunction],
-                 logger: Logger) -> PartialItemFailureResponse:
-    """Run `functions[type]` for each record; records of other types are skipped (the mapping's
-    FilterCriteria normally keeps them away). Returns the partial batch response."""
+                 logger: Logger, on_failure: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Run `functions[type]` for each record, in order; records of other types are skipped (the mapping's
+    FilterCriteria normally keeps them away). `on_failure` runs after a record fails (e.g. to drop a
+    connection that may be broken). Returns the partial batch response."""
+    failed_partitions: set[str] = set()
 
     def on_record(record: KafkaEventRecord) -> None:
-        where = {"partition": f"{record.topic}-{record.partition}", "offset": record.offset}
+        partition = f"{record.topic}-{record.partition}"
+        if partition in failed_partitions:
+            raise HeldBehindFailure(partition)
         try:
             decoded = decode_event(record)
             function = functions.get(decoded.type)
             if function is None:
-                logger.debug("skipped event type", extra={**where, "event_type": decoded.type})
+                logger.debug("skipped event type", extra={"partition": partition, "event_type": decoded.type})
                 return
             function(decoded)
         except Exception:
-            logger.exception("record failed", extra=where)
+            failed_partitions.add(partition)
+            logger.exception("record failed", extra={"partition": partition, "offset": record.offset})
+            if on_failure is not None:
+                on_failure()
             raise
 
-    # A new processor per invocation: it keeps per-batch state.
-    processor = BatchProcessor(event_type=EventType.Kafka)
-    return process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
+    # A new processor per invocation: it keeps per-batch state. A batch where every record failed is
+    # answered like any other (AWS retries the partitions from the reported offsets either way).
+    processor = BatchProcessor(event_type=EventType.Kafka, raise_on_entire_batch_failure=False)
+    response = process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
+    return {"batchItemFailures": _first_per_partition(response.get("batchItemFailures", []))}
+
+
+# process(events) -> the index of the first event that failed (retried from there), or None.
+BatchFunction = Callable[[Sequence[Event]], int | None]
+
+
+def handle_batch_together(event: dict[str, Any], context: LambdaContext, types: Collection[str],
+                          process: BatchFunction, logger: Logger) -> dict[str, Any]:
+    """`handle_batch` for a step whose I/O gains from seeing a partition's events at once (push: one
+    registry lookup, parallel sends). Same contract: in order per partition, a record that is not an
+    event and everything after it are left for the retry, the first failure of each partition is
+    reported, records of other types are skipped."""
+    by_partition: dict[str, list[KafkaEventRecord]] = {}
+    for record in KafkaEvent(event).records:
+        by_partition.setdefault(f"{record.topic}-{record.partition}", []).append(record)
+    failures = []
+    for partition, records in by_partition.items():
+        decoded: list[tuple[KafkaEventRecord, Event]] = []
+        failed: KafkaEventRecord | None = None
+        for record in records:
+            try:
+                item = decode_event(record)
+            except BadRecord:
+                logger.exception("record failed", extra={"partition": partition, "offset": record.offset})
+                failed = record
+                break
+            if item.type in types:
+                decoded.append((record, item))
+        try:
+            first_failed = process([item for _, item in decoded]) if decoded else None
+        except Exception:
+            logger.exception("batch failed", extra={"partition": partition})
+            first_failed = 0
+        if first_failed is not None:
+            failed = decoded[first_failed][0]
+        if failed is not None:
+            failures.append({"itemIdentifier": {"partition": partition, "offset": failed.offset}})
+    return {"batchItemFailures": failures}
+
+
+def _first_per_partition(failures: Sequence[Any]) -> list[Any]:
+    first: dict[str, Any] = {}
+    for failure in failures:
+        identifier = failure["itemIdentifier"]
+        kept = first.get(identifier["partition"])
+        if kept is None or identifier["offset"] < kept["itemIdentifier"]["offset"]:
+            first[identifier["partition"]] = failure
+    return list(first.values())

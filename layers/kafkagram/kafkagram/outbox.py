@@ -94,9 +94,16 @@ def delete_published(connection: pg8000.native.Connection, older_than: timedelta
     return int(connection.row_count)
 
 
-def producer_config(bootstrap_servers: str,
-                    delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S) -> dict[str, Any]:
-    return {
+KAFKA_AUTH_METHODS = ("none", "iam")
+
+
+def producer_config(bootstrap_servers: str, delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S,
+                    auth: str = "none") -> dict[str, Any]:
+    """librdkafka settings of the relay's producer. `auth="iam"`: Amazon MSK's IAM authentication
+    (TLS, SASL/OAUTHBEARER with a token signed by the function's role; MSK's port 9098)."""
+    if auth not in KAFKA_AUTH_METHODS:
+        raise ValueError(f"KAFKA_AUTH must be one of {', '.join(KAFKA_AUTH_METHODS)}, got {auth!r}")
+    config: dict[str, Any] = {
         "bootstrap.servers": bootstrap_servers,
         "acks": "all",
         # Retries keep the per-partition order and add no duplicates.
@@ -106,6 +113,21 @@ def producer_config(bootstrap_servers: str,
         "message.timeout.ms": int(delivery_timeout_s * 1000),
         "logger": logger,
     }
+    if auth == "iam":
+        config.update({"security.protocol": "SASL_SSL", "sasl.mechanism": "OAUTHBEARER",
+                       "oauth_cb": msk_iam_token})
+    return config
+
+
+def msk_iam_token(_oauthbearer_config: str) -> tuple[str, float]:
+    """librdkafka's token callback: an MSK IAM token signed with the process's AWS credentials for
+    AWS_REGION, and when it expires (seconds since the epoch). librdkafka asks again before then."""
+    import os
+
+    from aws_msk_iam_sasl_signer import MSKAuthTokenProvider
+
+    token, expiry_ms = MSKAuthTokenProvider.generate_auth_token(os.environ["AWS_REGION"])
+    return token, expiry_ms / 1000
 
 
 class OutboxRelay:
@@ -113,9 +135,10 @@ class OutboxRelay:
 
     def __init__(self, database_url: str, bootstrap_servers: str, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
-                 delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S) -> None:
+                 delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S, kafka_auth: str = "none") -> None:
         self.database_url = database_url
         self.bootstrap_servers = bootstrap_servers
+        self.kafka_auth = kafka_auth
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.delivery_timeout_s = delivery_timeout_s
@@ -242,7 +265,8 @@ class OutboxRelay:
         if self._producer is None:
             from confluent_kafka import Producer  # imported here: API functions only enqueue
 
-            self._producer = Producer(producer_config(self.bootstrap_servers, self.delivery_timeout_s))
+            self._producer = Producer(producer_config(self.bootstrap_servers, self.delivery_timeout_s,
+                                                    self.kafka_auth))
         return self._producer
 
     def _drop_producer(self) -> None:

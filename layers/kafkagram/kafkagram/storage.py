@@ -1,4 +1,4 @@
-"""The media bucket: uploaded originals read, web variants written.
+"""The media bucket: upload forms signed, uploaded originals checked and read, web variants written.
 
 The client honours AWS_ENDPOINT_URL_S3 (the local S3 emulator or LocalStack); on AWS it is unset and
 the function's role grants access. Originals are never moved or copied: they stay under `uploads/`,
@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from kafkagram.config import get_settings
-from kafkagram.media import Variant
+
+if TYPE_CHECKING:  # the API signs forms without loading the image code
+    from kafkagram.media import Variant
 
 VARIANTS_PREFIX = "media"
 # A variant's key names one media and width and its bytes never change (processing runs once per
@@ -31,6 +34,8 @@ _CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=30,
     max_pool_connections=10,
+    # Presigned POST policies must be SigV4: botocore signs them with the legacy v2 scheme by default.
+    signature_version="s3v4",
 )
 
 
@@ -59,8 +64,43 @@ def media_bucket() -> str:
     return get_settings().media_bucket
 
 
+def public_variants_policy(bucket: str) -> dict[str, Any]:
+    """Anyone may GET the processed variants (never the originals under the upload prefix). Locally the
+    bucket serves them itself; on AWS the bucket stays private and a CDN is given this access instead."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "PublicReadOfProcessedVariants", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/{VARIANTS_PREFIX}/*"}]}
+
+
 def variant_key(media_id: int, width: int) -> str:
     return f"{VARIANTS_PREFIX}/{media_id}/{width}.jpg"
+
+
+@dataclass(frozen=True, slots=True)
+class UploadForm:
+    url: str
+    fields: dict[str, str]  # sent as they are, before the file
+
+
+def upload_form(bucket: str, key: str, content_type: str, max_bytes: int, expires_s: int) -> UploadForm:
+    """A presigned POST that stores one object at `key`, of exactly this type and 1..max_bytes bytes;
+    S3 (or the local emulator, which enforces the same policy) refuses anything else."""
+    form = s3_client().generate_presigned_post(
+        Bucket=bucket, Key=key, Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]], ExpiresIn=expires_s)
+    return UploadForm(url=form["url"], fields=form["fields"])
+
+
+def stored_type_and_size(bucket: str, key: str) -> tuple[str, int]:
+    """The content type and size S3 stored for the object (never what a client declared); ObjectMissing."""
+    try:
+        head = s3_client().head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
+            raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from error
+        raise
+    content_type = str(head.get("ContentType") or "").split(";")[0].strip().lower()
+    return content_type, int(head.get("ContentLength", 0))
 
 
 def read_object(bucket: str, key: str, max_bytes: int) -> bytes:

@@ -11,6 +11,7 @@ INIT_S3_ENDPOINT (default: LocalStack itself).
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -41,6 +42,14 @@ def lifecycle_rules(abandoned_upload_days: int) -> list[dict[str, Any]]:
     ]
 
 
+def public_variants_policy(bucket: str) -> dict[str, Any]:
+    """As kafkagram.storage.public_variants_policy (this hook runs inside LocalStack, without the layer):
+    the processed variants are public, the originals are not."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "PublicReadOfProcessedVariants", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/media/*"}]}
+
+
 def ensure_media_bucket(s3: Any, bucket: str, web_origin: str, abandoned_upload_days: int) -> None:
     """Create the bucket if missing and (re)apply its rules; safe to run on every start."""
     try:
@@ -48,6 +57,7 @@ def ensure_media_bucket(s3: Any, bucket: str, web_origin: str, abandoned_upload_
     except ClientError:
         s3.create_bucket(Bucket=bucket)
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": cors_rules(web_origin)})
+    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_variants_policy(bucket)))
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket, LifecycleConfiguration={"Rules": lifecycle_rules(abandoned_upload_days)})
 

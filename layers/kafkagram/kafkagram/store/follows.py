@@ -7,7 +7,7 @@ import pg8000.native
 from kafkagram.events import new_event
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Invalid, NotFound
-from kafkagram.store.models import SUMMARY_COLUMNS, UserSummary, summary_from_row
+from kafkagram.store.models import SUMMARY_COLUMNS, SUMMARY_WIDTH, UserSummary, summary_from_row
 from kafkagram.store.pagination import Page, build_page, decode_cursor, page_size
 
 # One statement: the edge and both counters change together, and only when the edge really was
@@ -77,7 +77,7 @@ def _edge_page(conn: pg8000.native.Connection, user_id: int, mine: str, theirs: 
     rows = conn.run(f"SELECT {SUMMARY_COLUMNS}, f.id FROM follows f JOIN users u ON u.id = f.{theirs} "
                     f"WHERE f.{mine} = :user AND f.id < :before ORDER BY f.id DESC LIMIT :n",
                     user=user_id, before=_before(cursor), n=n + 1)
-    return build_page(rows, n, summary_from_row, lambda row: row[4])
+    return build_page(rows, n, summary_from_row, lambda row: row[SUMMARY_WIDTH])
 
 
 def _before(cursor: str | None) -> int:

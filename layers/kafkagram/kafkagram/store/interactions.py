@@ -101,7 +101,7 @@ def add_comment(conn: pg8000.native.Connection, user_id: int, post_id: int, body
     rows = conn.run(_ADD_COMMENT, post=post_id, user=user_id, body=body)
     if not rows:
         raise NotFound("post-not-found", "no such post")
-    comment, post_author_id = comment_from_row(rows[0]), rows[0][8]
+    comment, post_author_id = comment_from_row(rows[0]), rows[0][-2]  # the columns after the comment's
     mentioned = resolve_usernames(conn, parse_text(body).mentions)
     enqueue(conn, new_event("comment-added", {
         "comment_id": str(comment.id), **_like_data(post_id, post_author_id, user_id), "text": body,

@@ -15,6 +15,8 @@ from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
 from kafkagram.store.models import MEDIA_COLUMNS, Media, media_from_row
 
 PURPOSES = ("post", "avatar")
+# What browsers and phones produce and processing decodes; anything else is refused before a form is signed.
+UPLOAD_CONTENT_TYPES = ("image/jpeg", "image/png", "image/webp")
 UPLOADS_PREFIX = "uploads"  # the bucket's lifecycle rule expires what is left under it (template.yaml)
 _IMAGE_CONTENT_TYPE = re.compile(r"^image/[a-z0-9.+-]+$")  # as the media events' schemas require
 _REASON = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -45,6 +47,14 @@ def _check_upload(content_type: str, size_bytes: int) -> None:
         raise Invalid("invalid-content-type", "only image content types can be uploaded")
     if size_bytes < 1:
         raise Invalid("invalid-size", "size_bytes must be positive")
+
+
+def check_stored_upload(content_type: str, size_bytes: int, max_bytes: int) -> None:
+    """The object S3 stored is within the upload rules (a client may have put something else at its key)."""
+    if not 1 <= size_bytes <= max_bytes:
+        raise Invalid("invalid-size", f"the upload must be 1 to {max_bytes} bytes")
+    if content_type not in UPLOAD_CONTENT_TYPES:
+        raise Invalid("invalid-content-type", f"the upload must be one of {', '.join(UPLOAD_CONTENT_TYPES)}")
 
 
 def get_media(conn: pg8000.native.Connection, media_id: int, *, for_update: bool = False) -> Media:

@@ -32,6 +32,7 @@ class UserSummary:
     username: str
     display_name: str
     avatar_media_id: int | None
+    avatar_key: str | None = None  # the avatar's smallest variant in the media bucket, for list thumbnails
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +50,25 @@ class User:
     posts_count: int
     created_at: datetime
     last_seen_at: datetime
+    avatar_key: str | None = None
 
     @property
     def summary(self) -> UserSummary:
-        return UserSummary(self.id, self.username, self.display_name, self.avatar_media_id)
+        return UserSummary(self.id, self.username, self.display_name, self.avatar_media_id, self.avatar_key)
 
 
+# Variants are stored widest first: the last one is the smallest, which is what an avatar is shown at.
+# A scalar subquery on the primary key: still one query per page.
+_AVATAR_KEY = "(SELECT a.variants->-1->>'object_key' FROM media a WHERE a.id = u.avatar_media_id)"
 USER_COLUMNS = ("u.id, u.username, u.email, u.password_hash, u.display_name, u.bio, u.avatar_media_id, "
-                "u.settings, u.followers_count, u.following_count, u.posts_count, u.created_at, u.last_seen_at")
-SUMMARY_COLUMNS = "u.id, u.username, u.display_name, u.avatar_media_id"
+                "u.settings, u.followers_count, u.following_count, u.posts_count, u.created_at, u.last_seen_at, "
+                + _AVATAR_KEY)
+SUMMARY_COLUMNS = "u.id, u.username, u.display_name, u.avatar_media_id, " + _AVATAR_KEY
+SUMMARY_WIDTH = 5  # columns of SUMMARY_COLUMNS: lists append their cursor column after them
 # The same summary as a JSON object, for aggregates (ids as numbers: JSON from PostgreSQL keeps bigints exact
 # because pg8000 parses it with Python's json module, whose ints are unbounded).
 SUMMARY_JSON = ("json_build_object('id', u.id, 'username', u.username, 'display_name', u.display_name, "
-                "'avatar_media_id', u.avatar_media_id)")
+                "'avatar_media_id', u.avatar_media_id, 'avatar_key', " + _AVATAR_KEY + ")")
 
 
 def user_from_row(row: Row) -> User:
@@ -69,11 +76,12 @@ def user_from_row(row: Row) -> User:
 
 
 def summary_from_row(row: Row) -> UserSummary:
-    return UserSummary(*row[:4])  # lists append their cursor column after the summary
+    return UserSummary(*row[:SUMMARY_WIDTH])
 
 
 def summary_from_json(value: dict[str, Any]) -> UserSummary:
-    return UserSummary(value["id"], value["username"], value["display_name"], value["avatar_media_id"])
+    return UserSummary(value["id"], value["username"], value["display_name"], value["avatar_media_id"],
+                       value.get("avatar_key"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +134,7 @@ class Post:
     created_at: datetime
     published_at: datetime | None
     media: list[PostMedia] = field(default_factory=list)
+    failure_reason: str | None = None  # why processing refused a media of a failed post
 
     @property
     def author_id(self) -> int:
@@ -138,16 +147,17 @@ POST_SELECT = (
     "p.created_at, p.published_at, " + SUMMARY_COLUMNS + ", "
     "(SELECT coalesce(json_agg(json_build_object('id', m.id, 'width', m.width, 'height', m.height, "
     "'blurhash', m.blurhash, 'variants', m.variants) ORDER BY pm.position), '[]') "
-    " FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id = p.id) AS media "
+    " FROM post_media pm JOIN media m ON m.id = pm.media_id WHERE pm.post_id = p.id) AS media, "
+    "p.failure_reason "
     "FROM posts p JOIN users u ON u.id = p.author_id"
 )
 
 
 def post_from_row(row: Row) -> Post:
-    media = [PostMedia(m["id"], m["width"], m["height"], m["blurhash"], m["variants"]) for m in row[13]]
-    return Post(id=row[0], author=UserSummary(*row[9:13]), caption=row[1], status=row[2], mentions=row[3],
+    media = [PostMedia(m["id"], m["width"], m["height"], m["blurhash"], m["variants"]) for m in row[9 + SUMMARY_WIDTH]]
+    return Post(id=row[0], author=summary_from_row(row[9:]), caption=row[1], status=row[2], mentions=row[3],
                 hashtags=row[4], likes_count=row[5], comments_count=row[6], created_at=row[7],
-                published_at=row[8], media=media)
+                published_at=row[8], media=media, failure_reason=row[10 + SUMMARY_WIDTH])
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +173,7 @@ COMMENT_COLUMNS = "c.id, c.post_id, c.body, c.created_at, " + SUMMARY_COLUMNS
 
 
 def comment_from_row(row: Row) -> Comment:
-    return Comment(id=row[0], post_id=row[1], body=row[2], created_at=row[3], author=UserSummary(*row[4:8]))
+    return Comment(id=row[0], post_id=row[1], body=row[2], created_at=row[3], author=summary_from_row(row[4:]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,6 +131,16 @@ def publish_post_when_media_ready(conn: pg8000.native.Connection, post_id: int) 
     return True
 
 
+def fail_posts_waiting_for_media(conn: pg8000.native.Connection, media_id: int, reason: str) -> list[int]:
+    """Pending posts holding a media that processing refused become failed with its reason (they could
+    never publish); returns their ids. A second call finds none: they are no longer pending."""
+    require_transaction(conn, "fail_posts_waiting_for_media")
+    rows = conn.run("UPDATE posts p SET status = 'failed', failure_reason = :reason FROM post_media pm "
+                    "WHERE pm.post_id = p.id AND pm.media_id = :media AND p.status = 'pending' RETURNING p.id",
+                    media=media_id, reason=reason)
+    return [int(row[0]) for row in rows]
+
+
 def pending_post_ids_for_media(conn: pg8000.native.Connection, media_id: int) -> list[int]:
     """Posts waiting for this media (call `publish_post_when_media_ready` on each after media-processed)."""
     rows = conn.run("SELECT pm.post_id FROM post_media pm JOIN posts p ON p.id = pm.post_id "
@@ -154,9 +164,10 @@ def delete_post(conn: pg8000.native.Connection, post_id: int, user_id: int) -> N
 
 
 def get_post(conn: pg8000.native.Connection, post_id: int, viewer_id: int | None = None) -> Post:
-    """A published post; its author also sees it while pending. Deleted posts are not found."""
+    """A published post; its author also sees it while pending or failed. Deleted posts are not found."""
     rows = conn.run(f"{POST_SELECT} WHERE p.id = :id AND (p.status = 'published' "
-                    f"OR (p.status = 'pending' AND p.author_id = :viewer))", id=post_id, viewer=viewer_id or 0)
+                    f"OR (p.status IN ('pending', 'failed') AND p.author_id = :viewer))", id=post_id,
+                    viewer=viewer_id or 0)
     if not rows:
         raise NotFound("post-not-found", "no such post")
     return post_from_row(rows[0])

@@ -16,6 +16,7 @@ from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
 from kafkagram.store.models import (
     KEEP,
     SUMMARY_COLUMNS,
+    SUMMARY_WIDTH,
     USER_COLUMNS,
     Keep,
     User,
@@ -202,4 +203,4 @@ def search_users_by_prefix(conn: pg8000.native.Connection, prefix: str, cursor: 
                     f"WHERE lower(u.username) LIKE :pattern AND lower(u.username) ~>~ :after "
                     f"ORDER BY lower(u.username) USING ~<~ LIMIT :n",
                     pattern=_LIKE_SPECIALS.sub(r"\\\1", prefix) + "%", after=after, n=limit + 1)
-    return build_page(rows, limit, summary_from_row, lambda row: row[4])
+    return build_page(rows, limit, summary_from_row, lambda row: row[SUMMARY_WIDTH])

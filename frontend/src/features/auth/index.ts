@@ -1,0 +1,4 @@
+export { fetchMe, login, logout, register } from "./api/auth";
+export { AuthCard } from "./components/auth-card";
+export { LoginForm } from "./components/login-form";
+export { RegisterForm } from "./components/register-form";

@@ -1,0 +1,2 @@
+export { FeedList } from "./components/feed-list";
+export { createFeedStore, useFeed } from "./stores/feed";

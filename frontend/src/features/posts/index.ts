@@ -1,0 +1,5 @@
+export { getPost } from "./api/posts";
+export { PostCard } from "./components/post-card";
+export { PostDetail } from "./components/post-detail";
+export { RichText } from "./components/caption";
+export { MediaCarousel } from "./components/media-carousel";

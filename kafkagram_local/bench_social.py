@@ -1,0 +1,588 @@
+"""Social-network benchmarks on the seeded Reed98 graph, through the running stack (issue 4).
+
+    python -m kafkagram_local.bench_social [--only mix push] [--seconds 15]
+
+Starts `kafkagram up` on free ports with its own database (`kafkagram_bench`, recreated) and Redis
+database (REDIS_SOCIAL_BENCH_URL, default db 13; the keys of the run are removed at the end), seeds
+the full graph with `kafkagram seed`, runs the benchmarks and stops the stack. The load generator
+(aiohttp, websockets) runs in this process, on the same cores as the stack.
+
+DeathStarBench mix: closed-loop clients, each request from a random seeded user: 60% home timeline,
+30% user timeline (a random user's posts), 10% compose post; reads fetch 10 posts at a random offset
+0-100. Our lists page by cursor (the id of the last post seen), not by offset, so a read at offset o
+is ONE request with the cursor a client paging there would hold: the id of the o-th post, taken
+before the run from the user's timeline in Redis (home) or their posts in PostgreSQL (user). An
+offset past the end reads the page after the last post, which is empty (as in DeathStarBench); the
+table reports the mean posts returned. Compose posts one ready media of the author (a pool of ready
+media rows made before the run, sharing one set of processed variants: upload processing has its
+own benchmark) through POST /api/posts, which publishes and fans out through Kafka as usual.
+Access tokens are issued with the stack's secret (as /api/auth/login would; login is rate limited
+per IP). Baseline, same run: the same gateway and API function answering 401 to a request without
+a token (admission only: no PostgreSQL, no Redis), at the same concurrency.
+
+Post -> follower WebSocket: every seeded user holds a WebSocket (`?token=`); posts are composed
+through the API at a fixed rate by random authors; each follower's `timeline-updated` push is timed
+from the post-create response (and from its request). All followers are active and connected, so
+each post should reach every follower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import redis
+import websockets
+
+from kafkagram.auth import AccessTokens
+from kafkagram.config import Settings
+from kafkagram.db import connect
+from kafkagram.ids import IdGenerator, allocate_shard_id
+from kafkagram.storage import variant_key
+from kafkagram.timeline import FeedManager
+from kafkagram_local.bench import _free_port
+from kafkagram_local.seed import generate_image, insert_ready_media
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "kafkagram_bench"
+POSTGRES_SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+REDIS_SOCIAL_BENCH_URL = os.environ.get("REDIS_SOCIAL_BENCH_URL", "redis://127.0.0.1:6379/13")
+MIX = (("home timeline", 0.6), ("user timeline", 0.3), ("compose post", 0.1))
+PAGE = 10
+MAX_OFFSET = 100
+LEVELS = (1, 16, 64)
+SECONDS = 15.0
+WARMUP_S = 2.0
+MEDIA_POOL_PER_USER = 6
+# (posts per second, seconds of posting): the issue's 100 posts/s, and a rate the push path keeps up with.
+WS_RUNS = ((100.0, 3.0), (2.0, 15.0))
+WS_DRAIN_S = 120.0
+WS_HANDSHAKES_IN_FLIGHT = 50
+READY_TIMEOUT_S = 120
+SHARED_VARIANTS_MEDIA_ID = 1  # the compose pool's media share one set of variants: media/1/<width>.jpg
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    if not samples:
+        return float("nan")
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+# --- The stack ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    ports: dict[str, int]
+    database_url: str
+    redis_url: str
+    user_ids: list[int] = field(default_factory=list)
+    usernames: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.ports['http']}"
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.ports['ws']}/local"
+
+
+def _recreate_database(name: str) -> str:
+    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
+    try:
+        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.run(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.close()
+    return f"{POSTGRES_SERVER_URL}/{name}"
+
+
+def _drop_database(name: str) -> None:
+    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
+    try:
+        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.close()
+
+
+@contextmanager
+def running_stack(database: str = BENCH_DATABASE, redis_url: str = REDIS_SOCIAL_BENCH_URL,
+                  seed_users: int | None = None) -> Iterator[Stack]:
+    """`kafkagram up` on free ports with a fresh database, seeded with `kafkagram seed`."""
+    database_url = _recreate_database(database)
+    ports = {name: _free_port() for name in ("kafka", "s3", "http", "ws", "status", "smtp")}
+    with tempfile.TemporaryDirectory(prefix="kafkagram-bench-") as run_dir:
+        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+               "KAFKA_PORT": str(ports["kafka"]), "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]),
+               "WEBSOCKET_PORT": str(ports["ws"]), "STATUS_PORT": str(ports["status"]), "SMTP_PORT": str(ports["smtp"]),
+               "KAFKAGRAM_RUN_DIR": run_dir}
+        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
+        env.pop("SMTP_URL", None)  # the sink `up` starts, on its own port
+        env.pop("AWS_ENDPOINT_URL_S3", None)
+        log = open(Path(run_dir) / "up.log", "w+")  # noqa: SIM115 (closed below, after the process)
+        up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
+        stack = Stack(env, ports, database_url, redis_url)
+        try:
+            _wait_ready(up, log)
+            seed_args = [] if seed_users is None else ["--users", str(seed_users)]
+            seeded = subprocess.run([sys.executable, "-m", "kafkagram_local.cli", "seed", *seed_args], cwd=REPO,
+                                    env=env, capture_output=True, text=True, timeout=600)
+            if seeded.returncode:
+                raise RuntimeError(f"kafkagram seed failed: {seeded.stdout}{seeded.stderr}")
+            conn = connect(database_url)
+            try:
+                rows = conn.run("SELECT id, username FROM users ORDER BY id")
+            finally:
+                conn.close()
+            stack.user_ids = [int(r[0]) for r in rows]
+            stack.usernames = {int(r[0]): str(r[1]) for r in rows}
+            yield stack
+        finally:
+            up.send_signal(signal.SIGINT)
+            try:
+                up.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                up.kill()
+            log.close()
+            _forget_redis_keys(redis_url, stack.user_ids)
+            _drop_database(database)
+
+
+def _wait_ready(up: subprocess.Popen[str], log: Any) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        log.flush()
+        log.seek(0)
+        text = log.read()
+        if "ready in" in text:
+            return
+        if up.poll() is not None:
+            raise RuntimeError(f"`kafkagram up` exited: {text[-2000:]}")
+        time.sleep(0.1)
+    raise TimeoutError("`kafkagram up` was not ready in time")
+
+
+def _forget_redis_keys(redis_url: str, user_ids: list[int]) -> None:
+    if not user_ids:
+        return
+    client = redis.Redis.from_url(redis_url)
+    try:
+        feeds = FeedManager(client)
+        pipe = client.pipeline(transaction=False)
+        for user_id in user_ids:
+            pipe.delete(feeds.timeline_key(user_id), f"ws:user:{user_id}")
+            pipe.zrem(feeds.activity_key, str(user_id))
+            for rule in ("reads-per-user", "writes-per-user"):
+                pipe.delete(f"ratelimit:{rule}:{user_id}")
+        pipe.execute()
+    finally:
+        client.close()
+
+
+def _s3(stack: Stack) -> Any:
+    """A client of the stack's S3 (the emulator `up` started, with its local-only credentials)."""
+    import boto3
+
+    from kafkagram_local.services import LOCAL_AWS_ACCESS_KEY_ID, LOCAL_AWS_SECRET_ACCESS_KEY
+
+    return boto3.client("s3", endpoint_url=f"http://127.0.0.1:{stack.ports['s3']}", region_name="us-east-1",
+                        aws_access_key_id=stack.env.get("AWS_ACCESS_KEY_ID", LOCAL_AWS_ACCESS_KEY_ID),
+                        aws_secret_access_key=stack.env.get("AWS_SECRET_ACCESS_KEY", LOCAL_AWS_SECRET_ACCESS_KEY))
+
+
+def access_tokens(stack: Stack) -> dict[int, str]:
+    issuer = AccessTokens(Settings().auth_token_secret)
+    return {user_id: issuer.issue(user_id) for user_id in stack.user_ids}
+
+
+# --- Compose pool ---------------------------------------------------------------------------------------------
+
+def make_media_pool(stack: Stack, per_user: int = MEDIA_POOL_PER_USER) -> dict[int, list[int]]:
+    """Ready (processed) post media for each user, not yet in a post: what compose attaches."""
+    from kafkagram.media import process_image
+
+    processed = process_image(generate_image(98))
+    s3 = _s3(stack)
+    variants = []
+    for v in processed.variants:
+        key = variant_key(SHARED_VARIANTS_MEDIA_ID, v.width)
+        s3.put_object(Bucket=stack.env.get("MEDIA_BUCKET", "kafkagram-media"), Key=key, Body=v.data,
+                      ContentType=v.content_type)
+        variants.append({"width": v.width, "height": v.height, "object_key": key, "content_type": v.content_type,
+                         "size_bytes": len(v.data)})
+    details = {"width": processed.width, "height": processed.height, "variants": variants,
+               "blurhash": processed.blurhash, "size_bytes": sum(len(v.data) for v in processed.variants)}
+    conn = connect(stack.database_url)
+    try:
+        ids = IdGenerator(allocate_shard_id(conn))
+        pool = {user_id: [ids.next_id() for _ in range(per_user)] for user_id in stack.user_ids}
+        conn.run("BEGIN")
+        insert_ready_media(conn, [(media_id, user_id, details) for user_id, media in pool.items()
+                                  for media_id in media])
+        conn.run("COMMIT")
+    finally:
+        conn.close()
+    return pool
+
+
+# --- DeathStarBench mix ----------------------------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """What the clients need, prepared before the clock starts."""
+
+    tokens: dict[int, str]
+    home_ids: dict[int, list[int]]  # newest first, at most MAX_OFFSET + PAGE
+    user_post_ids: dict[int, list[int]]
+    media_pool: dict[int, list[int]]
+    rng: random.Random = field(default_factory=lambda: random.Random(2015))
+
+
+def prepare_plan(stack: Stack, media_pool: dict[int, list[int]]) -> Plan:
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        feeds = FeedManager(client)
+        home: dict[int, list[int]] = {}
+        for user_id in stack.user_ids:
+            page = feeds.read(user_id, limit=MAX_OFFSET + PAGE)
+            home[user_id] = page.ids if page else []
+    finally:
+        client.close()
+    conn = connect(stack.database_url)
+    try:
+        posts: dict[int, list[int]] = defaultdict(list)
+        for post_id, author_id in conn.run("SELECT id, author_id FROM posts WHERE status = 'published' "
+                                           "ORDER BY id DESC"):
+            posts[int(author_id)].append(int(post_id))
+    finally:
+        conn.close()
+    return Plan(access_tokens(stack), home, dict(posts), {k: list(v) for k, v in media_pool.items()})
+
+
+def _cursor_at(ids: list[int], offset: int) -> str | None:
+    """The cursor a client holds after reading `offset` posts (past the end: after the last one)."""
+    if offset == 0 or not ids:
+        return None
+    return str(ids[min(offset, len(ids)) - 1])
+
+
+@dataclass
+class Samples:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    items: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+async def _one_request(session: aiohttp.ClientSession, stack: Stack, plan: Plan, samples: Samples | None) -> None:
+    rng = plan.rng
+    kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
+    user_id = rng.choice(stack.user_ids)
+    if kind == "compose post":  # the author needs a media left in the pool: this user, or another at random
+        with_media = [u for u in (user_id, *rng.sample(stack.user_ids, min(20, len(stack.user_ids))))
+                      if plan.media_pool.get(u)]
+        if with_media:
+            user_id = with_media[0]
+        else:
+            kind = "home timeline"
+    headers = {"Authorization": f"Bearer {plan.tokens[user_id]}"}
+    offset = rng.randint(0, MAX_OFFSET)
+    if kind == "home timeline":
+        cursor = _cursor_at(plan.home_ids[user_id], offset)
+        url = f"{stack.http}/api/timeline?limit={PAGE}" + (f"&cursor={cursor}" if cursor else "")
+        method, body = "GET", None
+    elif kind == "user timeline":
+        author = rng.choice(stack.user_ids)
+        cursor = _cursor_at(plan.user_post_ids.get(author, []), offset)
+        url = (f"{stack.http}/api/users/{stack.usernames[author]}/posts?limit={PAGE}"
+               + (f"&cursor={cursor}" if cursor else ""))
+        method, body = "GET", None
+    else:
+        media_id = plan.media_pool[user_id].pop()
+        url, method = f"{stack.http}/api/posts", "POST"
+        body = {"caption": f"bench post #dsb {rng.randrange(10**6)}", "media_ids": [str(media_id)]}
+    started = time.perf_counter()
+    async with session.request(method, url, json=body, headers=headers) as response:
+        payload = await response.read()
+        status = response.status
+    elapsed = time.perf_counter() - started
+    if samples is None:
+        return
+    if status >= 300:
+        samples.errors[kind] += 1
+        return
+    samples.latencies[kind].append(elapsed)
+    if method == "GET":
+        samples.items[kind].append(len(json.loads(payload)["items"]))
+
+
+async def _drive_mix(stack: Stack, plan: Plan, concurrency: int, seconds: float) -> tuple[Samples, float]:
+    samples = Samples()
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        loop = asyncio.get_running_loop()
+        warm_until = loop.time() + WARMUP_S
+
+        async def client(record: bool, until: float) -> None:
+            while loop.time() < until:
+                await _one_request(session, stack, plan, samples if record else None)
+
+        await asyncio.gather(*(client(False, warm_until) for _ in range(concurrency)))
+        started = loop.time()
+        await asyncio.gather(*(client(True, started + seconds) for _ in range(concurrency)))
+        elapsed = loop.time() - started
+    return samples, elapsed
+
+
+async def _drive_baseline(stack: Stack, concurrency: int, seconds: float) -> tuple[list[float], float]:
+    """The same gateway and API function, refused at admission (401: no token): no database work."""
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        loop = asyncio.get_running_loop()
+
+        async def client(record: bool, until: float) -> None:
+            while loop.time() < until:
+                started = time.perf_counter()
+                async with session.get(f"{stack.http}/api/timeline") as response:
+                    await response.read()
+                if record and response.status == 401:
+                    latencies.append(time.perf_counter() - started)
+
+        await asyncio.gather(*(client(False, loop.time() + WARMUP_S / 2) for _ in range(concurrency)))
+        started = loop.time()
+        await asyncio.gather(*(client(True, started + seconds) for _ in range(concurrency)))
+        return latencies, loop.time() - started
+
+
+def mix_rows(stack: Stack, plan: Plan, levels: tuple[int, ...] = LEVELS, seconds: float = SECONDS,
+             baseline_seconds: float | None = None) -> list[dict[str, Any]]:
+    rows = []
+    for concurrency in levels:
+        base, base_elapsed = asyncio.run(_drive_baseline(stack, concurrency, baseline_seconds or seconds / 2))
+        samples, elapsed = asyncio.run(_drive_mix(stack, plan, concurrency, seconds))
+        everything = [x for kind, _ in MIX for x in samples.latencies[kind]]
+        rps = len(everything) / elapsed
+        base_rps = len(base) / base_elapsed
+        row: dict[str, Any] = {
+            "clients": concurrency, "requests": len(everything), "req/s": rps,
+            "p50 ms": _percentile(everything, 0.5) * 1e3, "p99 ms": _percentile(everything, 0.99) * 1e3}
+        for kind, short in (("home timeline", "home"), ("user timeline", "user"), ("compose post", "compose")):
+            row[f"{short} p50/p99 ms"] = (f"{_percentile(samples.latencies[kind], 0.5) * 1e3:.1f}/"
+                                         f"{_percentile(samples.latencies[kind], 0.99) * 1e3:.1f}")
+        row["posts/read home, user"] = "/".join(
+            f"{sum(samples.items[k]) / max(1, len(samples.items[k])):.1f}" for k in ("home timeline", "user timeline"))
+        row["errors"] = sum(samples.errors.values())
+        row["401 baseline req/s"] = base_rps
+        row["baseline p50/p99 ms"] = f"{_percentile(base, 0.5) * 1e3:.1f}/{_percentile(base, 0.99) * 1e3:.1f}"
+        row["vs baseline"] = rps / base_rps if base_rps else float("nan")
+        rows.append(row)
+    return rows
+
+
+# --- Post -> follower WebSocket latency -------------------------------------------------------------------------
+
+@dataclass
+class PostTiming:
+    author_id: int
+    requested: float
+    responded: float = 0.0
+    followers: int = 0
+
+
+async def _websocket_latency(stack: Stack, plan: Plan, rate: float, posts: int, drain_s: float) -> dict[str, Any]:
+    from emulator.status import fetch_status
+
+    followers = _followers(stack)
+    received: dict[int, list[tuple[int, float]]] = defaultdict(list)  # post id -> (user, when)
+    sockets: list[Any] = []
+    gate = asyncio.Semaphore(WS_HANDSHAKES_IN_FLIGHT)
+    connect_started = time.perf_counter()
+
+    async def open_socket(user_id: int) -> Any:
+        async with gate:
+            return await websockets.connect(f"{stack.ws}?token={plan.tokens[user_id]}", open_timeout=60,
+                                            max_queue=None, ping_interval=None)
+
+    async def listen(user_id: int, socket: Any) -> None:
+        with suppress(websockets.ConnectionClosed):
+            async for message in socket:
+                now = time.perf_counter()
+                event = json.loads(message)
+                if event.get("type") == "timeline-updated" and event["data"].get("action") == "added":
+                    for post_id in event["data"]["post_ids"]:
+                        received[int(post_id)].append((user_id, now))
+
+    sockets = await asyncio.gather(*(open_socket(u) for u in stack.user_ids))
+    connect_seconds = time.perf_counter() - connect_started
+    listeners = [asyncio.create_task(listen(u, s)) for u, s in zip(stack.user_ids, sockets, strict=True)]
+    await _wait_registered(stack)
+
+    before = fetch_status("127.0.0.1", stack.ports["status"])
+    timings: dict[int, PostTiming] = {}
+    authors = [u for u in stack.user_ids if plan.media_pool.get(u) and followers.get(u)]
+    rng = random.Random(100)
+    connector = aiohttp.TCPConnector(limit=200)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        async def compose(author: int) -> None:
+            media_id = plan.media_pool[author].pop()
+            timing = PostTiming(author, time.perf_counter(), followers=len(followers[author]))
+            headers = {"Authorization": f"Bearer {plan.tokens[author]}"}
+            async with session.post(f"{stack.http}/api/posts", headers=headers,
+                                    json={"caption": "live #bench", "media_ids": [str(media_id)]}) as response:
+                body = await response.json()
+                timing.responded = time.perf_counter()
+            if response.status == 201:
+                timings[int(body["id"])] = timing
+
+        started = time.perf_counter()
+        tasks = []
+        for i in range(posts):
+            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+            candidates = [a for a in authors if plan.media_pool[a]]
+            tasks.append(asyncio.create_task(compose(rng.choice(candidates))))
+        await asyncio.gather(*tasks)
+        sent_seconds = time.perf_counter() - started
+    expected = sum(t.followers for t in timings.values())
+    deadline = time.perf_counter() + drain_s
+    while time.perf_counter() < deadline and sum(len(received[p]) for p in timings) < expected:
+        await asyncio.sleep(0.05)
+    drained_seconds = time.perf_counter() - started
+    after = fetch_status("127.0.0.1", stack.ports["status"])
+    for socket in sockets:
+        await socket.close()
+    await asyncio.gather(*listeners, return_exceptions=True)
+
+    from_response = [when - timings[p].responded for p in timings for _, when in received[p]]
+    from_request = [when - timings[p].requested for p in timings for _, when in received[p]]
+    create_ms = [(t.responded - t.requested) * 1e3 for t in timings.values()]
+    delivered = sum(len(received[p]) for p in timings)
+    return {"connections": len(sockets), "connect_seconds": connect_seconds, "posts": len(timings),
+            "posts_per_second": len(timings) / sent_seconds, "pushes_expected": expected, "pushes": delivered,
+            "pushes_per_second": delivered / drained_seconds,
+            "from_response_p50_ms": _percentile(from_response, 0.5) * 1e3,
+            "from_response_p99_ms": _percentile(from_response, 0.99) * 1e3,
+            "from_request_p50_ms": _percentile(from_request, 0.5) * 1e3,
+            "from_request_p99_ms": _percentile(from_request, 0.99) * 1e3,
+            "create_p50_ms": _percentile(create_ms, 0.5), "create_p99_ms": _percentile(create_ms, 0.99),
+            "functions": {name: _function_figures(before.get(mapping, {}), after.get(mapping, {}), drained_seconds)
+                          for name, mapping in (("fan-out", "FanOutFunction.PostEvents"),
+                                                ("push", "PushFunction.TimelineEvents"))}}
+
+
+def _function_figures(before: dict[str, Any], after: dict[str, Any], seconds: float) -> str:
+    """Records/s of one event source mapping over the run, and its invoke p50/p99 (the runtime's figures)."""
+    records = int(after.get("records") or 0) - int(before.get("records") or 0)
+    invocations = int(after.get("invocations") or 0) - int(before.get("invocations") or 0)
+    p50, p99 = after.get("duration_ms_p50"), after.get("duration_ms_p99")
+    return (f"{records / seconds:.0f} rec/s in {invocations} calls, "
+            f"{'-' if p50 is None else f'{p50:.0f}'}/{'-' if p99 is None else f'{p99:.0f}'} ms")
+
+
+def _followers(stack: Stack) -> dict[int, list[int]]:
+    conn = connect(stack.database_url)
+    try:
+        result: dict[int, list[int]] = defaultdict(list)
+        for follower, followee in conn.run("SELECT follower_id, followee_id FROM follows"):
+            result[int(followee)].append(int(follower))
+        return dict(result)
+    finally:
+        conn.close()
+
+
+async def _wait_registered(stack: Stack, timeout: float = 60.0) -> None:
+    """Until the $connect function registered every user's connection in Redis."""
+    client = redis.Redis.from_url(stack.redis_url)
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pipe = client.pipeline(transaction=False)
+            for user_id in stack.user_ids:
+                pipe.exists(f"ws:user:{user_id}")
+            if all(pipe.execute()):
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError("not every WebSocket connection was registered")
+    finally:
+        client.close()
+
+
+def websocket_rows(stack: Stack, plan: Plan, runs: tuple[tuple[float, float], ...] = WS_RUNS,
+                   drain_s: float = WS_DRAIN_S) -> list[dict[str, Any]]:
+    rows = []
+    for rate, seconds in runs:
+        result = asyncio.run(_websocket_latency(stack, plan, rate, max(1, round(rate * seconds)), drain_s))
+        rows.append({
+            "target posts/s": rate, "achieved posts/s": result["posts_per_second"], "posts": result["posts"],
+            "connections": result["connections"], "pushes": f"{result['pushes']:,}/{result['pushes_expected']:,}",
+            "pushes/s": result["pushes_per_second"],
+            "p50 ms (from response)": result["from_response_p50_ms"],
+            "p99 ms (from response)": result["from_response_p99_ms"],
+            "p50/p99 ms (from request)": f"{result['from_request_p50_ms']:.0f}/{result['from_request_p99_ms']:.0f}",
+            "create p50/p99 ms": f"{result['create_p50_ms']:.1f}/{result['create_p99_ms']:.1f}",
+            "fan-out function": result["functions"]["fan-out"], "push function": result["functions"]["push"]})
+    return rows
+
+
+# --- Entry points ---------------------------------------------------------------------------------------------
+
+def run_social_bench(only: set[str], seconds: float = SECONDS, levels: tuple[int, ...] = LEVELS,
+                     ws_runs: tuple[tuple[float, float], ...] = WS_RUNS,
+                     seed_users: int | None = None, drain_s: float = WS_DRAIN_S,
+                     database: str = BENCH_DATABASE) -> dict[str, list[dict[str, Any]]]:
+    """Tables keyed "mix" and "push" (those in `only`; both when empty)."""
+    wanted = only or {"mix", "push"}
+    tables: dict[str, list[dict[str, Any]]] = {}
+    with running_stack(database, seed_users=seed_users) as stack:
+        composes = (len(levels) * 0.2 * seconds * 700 if "mix" in wanted else 0) + (
+            sum(rate * secs for rate, secs in ws_runs) if "push" in wanted else 0)
+        per_user = max(MEDIA_POOL_PER_USER, int(composes / max(1, len(stack.user_ids))) + 2)
+        plan = prepare_plan(stack, make_media_pool(stack, per_user))
+        if "mix" in wanted:
+            tables["mix"] = mix_rows(stack, plan, levels, seconds)
+        if "push" in wanted:
+            tables["push"] = websocket_rows(stack, plan, ws_runs, drain_s)
+    return tables
+
+
+def print_social_tables(tables: dict[str, list[dict[str, Any]]]) -> None:
+    from kafkagram_local.bench import _print_table
+
+    if "mix" in tables:
+        _print_table("DeathStarBench mix on Reed98 through the HTTP API (60% home timeline, 30% user timeline, "
+                     "10% compose; 10 posts at offset 0-100) vs the same gateway answering 401", tables["mix"])
+    if "push" in tables:
+        _print_table("Post -> follower WebSocket push on Reed98, every user connected", tables["push"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="*", default=[], choices=["mix", "push"])
+    parser.add_argument("--seconds", type=float, default=SECONDS)
+    parser.add_argument("--levels", type=int, nargs="*", default=list(LEVELS))
+    parser.add_argument("--ws-runs", nargs="*", default=[f"{r:g}:{s:g}" for r, s in WS_RUNS],
+                        metavar="POSTS_PER_S:SECONDS")
+    args = parser.parse_args()
+    runs = tuple((float(run.split(":")[0]), float(run.split(":")[1])) for run in args.ws_runs)
+    print_social_tables(run_social_bench(set(args.only), args.seconds, tuple(args.levels), runs))
+
+
+if __name__ == "__main__":
+    main()
