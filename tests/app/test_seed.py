@@ -75,7 +75,8 @@ def counter_mismatches(database_url: str) -> int:
 
 def check_user(port: int, s3, node: int, graph_users: int) -> None:
     """Through the API: log in as graph user `node`, counters = graph degree, the home timeline holds
-    exactly the followees' posts (first page), and the images of a post are processed JPEGs in S3."""
+    exactly their own and their followees' posts (first page), and a post's images are processed JPEGs
+    in S3."""
     graph = load_graph(graph_users)
     neighbours = {b if a == node else a for a, b in graph.edges if node in (a, b)}
     profile = profile_for(node)
@@ -91,11 +92,11 @@ def check_user(port: int, s3, node: int, graph_users: int) -> None:
 
     status, page = api_call(port, "GET", "/api/timeline?limit=50", token=token)
     assert status == 200, page
-    expected = sum(len(posts_for(n)) for n in neighbours)
+    expected = sum(len(posts_for(n)) for n in [node, *neighbours])  # their own posts and their followees'
     assert page["items"], "a seeded user's home timeline is empty"
     assert len(page["items"]) == min(50, expected)
-    followees = {profile_for(n).username for n in neighbours}
-    assert {post["author"]["username"] for post in page["items"]} <= followees
+    authors = {profile_for(n).username for n in [node, *neighbours]}
+    assert {post["author"]["username"] for post in page["items"]} <= authors
     ids = [int(post["id"]) for post in page["items"]]
     assert ids == sorted(ids, reverse=True)
 
