@@ -37,7 +37,9 @@ def up_environment(database_url: str, tmp_path: Path,
     env = {**os.environ, "DATABASE_URL": database_url, "KAFKA_PORT": str(ports["kafka"]),
            "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]), "WEBSOCKET_PORT": str(ports["ws"]),
            "STATUS_PORT": str(ports["status"]), "SMTP_PORT": str(ports["smtp"]),
-           "KAFKAGRAM_RUN_DIR": str(tmp_path / "run")}
+           "KAFKAGRAM_RUN_DIR": str(tmp_path / "run"),
+           # The bucket's CORS rule names the web app's origin: the gateway on its free port.
+           "WEB_ORIGIN": f"http://127.0.0.1:{ports['http']}"}
     env.pop("SMTP_URL", None)  # the sink `up` starts
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     if kafka_bootstrap is not None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,9 +10,8 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.app.up_support import read_log, up_environment
+from tests.app.up_support import running_up
 from tests.conftest import create_test_database
-from tests.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "frontend" / "dist"
@@ -47,22 +43,11 @@ def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStack]:
         pytest.fail("frontend/dist is missing: build the web app first (`make web-build`, or `npm run build` in "
                     "frontend/); `make test` builds it before pytest", pytrace=False)
     if not CHROMIUM.is_file():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)")
-    tmp_path = tmp_path_factory.mktemp("web")
+        pytest.fail("needs Debian's chromium at /usr/bin/chromium (apt-get install chromium; .ci/run installs it)",
+                    pytrace=False)
     database_url = create_test_database("kafkagram_web_test", migrated=False)
-    ports, env = up_environment(database_url, tmp_path)
-    # The bucket's CORS rule names the web app's origin: here, the gateway on its free port.
-    env["WEB_ORIGIN"] = f"http://127.0.0.1:{ports['http']}"
-    log = (tmp_path / "up.log").open("w+")
-    up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
-                          stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        wait_for(lambda: "ready in" in read_log(log) or up.poll() is not None, timeout=120, message="ready")
-        assert "ready in" in read_log(log), read_log(log)
+    with running_up(database_url, tmp_path_factory.mktemp("web")) as ports:
         yield WebStack(ports)
-    finally:
-        up.send_signal(signal.SIGINT)
-        up.wait(timeout=60)
 
 
 @pytest.fixture(scope="module")
