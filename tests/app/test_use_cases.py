@@ -23,6 +23,8 @@ import requests
 from PIL import Image
 from websockets.sync.client import ClientConnection, connect
 
+from kafkagram.auth.ratelimit import AUTH_PER_IP
+from tests.api.conftest import reset_bucket
 from tests.app.up_support import api_call, running_up
 from tests.conftest import create_test_database
 from tests.image_samples import bilevel_png
@@ -65,8 +67,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 def register(stack: Stack, prefix: str) -> User:
     # Every request comes from 127.0.0.1: its registration bucket is emptied so the module may add users.
-    redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")).delete(
-        "ratelimit:auth-per-ip:127.0.0.1")
+    reset_bucket(redis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")),
+                 AUTH_PER_IP, "127.0.0.1")
     username = f"{prefix}_{uuid.uuid4().hex[:8]}"
     status, body = stack.call("POST", "/api/auth/register", {
         "username": username, "email": f"{username}@example.org", "password": "correct horse battery"})

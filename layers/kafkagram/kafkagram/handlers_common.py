@@ -1,5 +1,5 @@
 """Plumbing shared by the Kafka-triggered handlers: envelope decoding, the sandbox's database
-connection and its transactions, and Powertools' partial batch response.
+connection and its transactions, and the one batch runner with Lambda's partial batch response.
 
 A handler module is then: a data model of the fields it reads, one function per event type, and
 
@@ -8,9 +8,9 @@ A handler module is then: a data model of the fields it reads, one function per 
 
 Failures are per partition and in order: when a record's function raises, the later records of its
 partition are not run (running them first would reorder one aggregate's events); the first failed
-record of each partition is reported in `batchItemFailures` (Powertools' `BatchProcessor(EventType.
-Kafka)`) and the event source mapping delivers the partition again from there, so every per-record
-function must be idempotent. The other partitions of the batch go on.
+record of each partition is reported in `batchItemFailures` and the event source mapping delivers the
+partition again from there, so every per-record function must be idempotent. The other partitions of
+the batch go on. Powertools' `KafkaEvent` reads the invocation.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 import pg8000.exceptions
 import pg8000.native
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEvent, KafkaEventRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -124,40 +123,24 @@ def _begin() -> pg8000.native.Connection:
 
 # --- batches ------------------------------------------------------------------------------------------
 
-class HeldBehindFailure(Exception):
-    """Not run: an earlier record of its partition failed in this batch (it is delivered again)."""
-
-
 def handle_batch(event: dict[str, Any], context: LambdaContext, functions: Mapping[str, EventFunction],
                  logger: Logger, on_failure: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run `functions[type]` for each record, in order; records of other types are skipped (the mapping's
     FilterCriteria normally keeps them away). `on_failure` runs after a record fails (e.g. to drop a
     connection that may be broken). Returns the partial batch response."""
-    failed_partitions: set[str] = set()
 
-    def on_record(record: KafkaEventRecord) -> None:
-        partition = f"{record.topic}-{record.partition}"
-        if partition in failed_partitions:
-            raise HeldBehindFailure(partition)
-        try:
-            decoded = decode_event(record)
-            function = functions.get(decoded.type)
-            if function is None:
-                logger.debug("skipped event type", extra={"partition": partition, "event_type": decoded.type})
-                return
-            function(decoded)
-        except Exception:
-            failed_partitions.add(partition)
-            logger.exception("record failed", extra={"partition": partition, "offset": record.offset})
-            if on_failure is not None:
-                on_failure()
-            raise
+    def run_in_order(events: Sequence[Event]) -> int | None:
+        for index, item in enumerate(events):
+            try:
+                functions[item.type](item)
+            except Exception:
+                logger.exception("record failed", extra={"event_id": item.id, "event_type": item.type})
+                if on_failure is not None:
+                    on_failure()
+                return index
+        return None
 
-    # A new processor per invocation: it keeps per-batch state. A batch where every record failed is
-    # answered like any other (AWS retries the partitions from the reported offsets either way).
-    processor = BatchProcessor(event_type=EventType.Kafka, raise_on_entire_batch_failure=False)
-    response = process_partial_response(event=event, record_handler=on_record, processor=processor, context=context)
-    return {"batchItemFailures": _first_per_partition(response.get("batchItemFailures", []))}
+    return handle_batch_together(event, context, functions.keys(), run_in_order, logger)
 
 
 # process(events) -> the index of the first event that failed (retried from there), or None.
@@ -166,10 +149,10 @@ BatchFunction = Callable[[Sequence[Event]], int | None]
 
 def handle_batch_together(event: dict[str, Any], context: LambdaContext, types: Collection[str],
                           process: BatchFunction, logger: Logger) -> dict[str, Any]:
-    """`handle_batch` for a step whose I/O gains from seeing a partition's events at once (push: one
-    registry lookup, parallel sends). Same contract: in order per partition, a record that is not an
-    event and everything after it are left for the retry, the first failure of each partition is
-    reported, records of other types are skipped."""
+    """The one batch runner: `process` gets each partition's events of `types`, in order, at once (push
+    uses that for one registry lookup and parallel sends; `handle_batch` runs a function per event). A
+    record that is not an event, or the first event `process` reports failed, is the partition's
+    failure: it and everything after it are left for the retry. Returns the partial batch response."""
     by_partition: dict[str, list[KafkaEventRecord]] = {}
     for record in KafkaEvent(event).records:
         by_partition.setdefault(f"{record.topic}-{record.partition}", []).append(record)
@@ -196,13 +179,3 @@ def handle_batch_together(event: dict[str, Any], context: LambdaContext, types: 
         if failed is not None:
             failures.append({"itemIdentifier": {"partition": partition, "offset": failed.offset}})
     return {"batchItemFailures": failures}
-
-
-def _first_per_partition(failures: Sequence[Any]) -> list[Any]:
-    first: dict[str, Any] = {}
-    for failure in failures:
-        identifier = failure["itemIdentifier"]
-        kept = first.get(identifier["partition"])
-        if kept is None or identifier["offset"] < kept["itemIdentifier"]["offset"]:
-            first[identifier["partition"]] = failure
-    return list(first.values())
