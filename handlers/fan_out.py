@@ -1,8 +1,5 @@
-"""Fan-out (issue 4, handler 3): post-created and post-deleted on post-events -> home timelines.
-
-The logic is `kafkagram.flows.fan_out_post` / `remove_post`; this module only picks the flow per event
-type (`handle_batch` decodes the batch and reports failures).
-"""
+"""Fan-out: post-created and post-deleted on post-events -> home timelines and live updates
+(logic: `kafkagram.flows.fan_out`)."""
 
 from __future__ import annotations
 
@@ -11,23 +8,24 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kafkagram import flows
-from kafkagram.events import Event
-from kafkagram.handlers_common import handle_batch
+from kafkagram.batches import handle_batch
+from kafkagram.clients import Clients
+from kafkagram.events import POST_CREATED, POST_DELETED, Event
+from kafkagram.flows.fan_out import FanOutOutcome, fan_out_post, remove_post
 
 logger = Logger()
-resources = flows.Resources()  # settings read and clients made at the first record
+clients = Clients()  # settings read and clients made at the first record
 
 
 def on_post_created(event: Event) -> None:
-    _log(event, flows.fan_out_post(resources.connection(), resources.feeds, resources.presence, event))
+    _log(event, fan_out_post(clients.database, clients.feeds, clients.registry, event))
 
 
 def on_post_deleted(event: Event) -> None:
-    _log(event, flows.remove_post(resources.connection(), resources.feeds, resources.presence, event))
+    _log(event, remove_post(clients.database, clients.feeds, clients.registry, event))
 
 
-def _log(event: Event, outcome: flows.FanOutOutcome) -> None:
+def _log(event: Event, outcome: FanOutOutcome) -> None:
     logger.info(event.type, extra={"event_id": event.id, "duplicate": outcome.duplicate,
                                    "followers": outcome.followers, "timelines": outcome.written,
                                    "large_account": outcome.large_account, "notified": len(outcome.notified)})
@@ -35,5 +33,4 @@ def _log(event: Event, outcome: flows.FanOutOutcome) -> None:
 
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, context, {flows.POST_CREATED: on_post_created, flows.POST_DELETED: on_post_deleted},
-                        logger, on_failure=resources.discard_connection)
+    return handle_batch(event, context, {POST_CREATED: on_post_created, POST_DELETED: on_post_deleted}, logger)

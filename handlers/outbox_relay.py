@@ -1,4 +1,4 @@
-"""The outbox relay on AWS (issue 6): a scheduled function that publishes committed outbox rows to Kafka.
+"""The outbox relay on AWS: a scheduled function that publishes committed outbox rows to Kafka.
 
 Locally `make up` runs `kafkagram.outbox.OutboxRelay.run` in a thread for as long as it runs. On
 Lambda nothing runs for ever, so template.yaml invokes this function every minute (a Schedule
@@ -20,8 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kafkagram.config import get_settings
-from kafkagram.db import connect
-from kafkagram.outbox import DEFAULT_DELIVERY_TIMEOUT_S, FLUSH_MARGIN_S, OutboxRelay, unpublished_count
+from kafkagram.outbox import DEFAULT_DELIVERY_TIMEOUT_S, FLUSH_MARGIN_S, OutboxRelay
 
 logger = Logger()
 
@@ -53,11 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             relay.run(stop)  # publishes, waits on LISTEN, retries with back-off until `stop`
         finally:
             timer.cancel()
-    connection = connect(settings.database_url)
-    try:
-        waiting = unpublished_count(connection)
-    finally:
-        connection.close()
+        waiting = relay.unpublished()
     result = {"drained_s": round(time.monotonic() - started, 1), "unpublished": waiting}
     logger.info("outbox relay", extra=result)
     return result

@@ -1,10 +1,7 @@
-"""Push (issue 4, handler 7): timeline-updated and notification-created -> the user's open WebSockets.
-
-The logic is `kafkagram.connections.push_all`: one registry lookup per batch, the sends in parallel
-through API Gateway's management API (`WEBSOCKET_ENDPOINT`, the stage's https URL), connections that
-answer GoneException (410) dropped from the registry. A failed send retries the batch from its
-event, so a connection may get an update twice (clients de-duplicate by the envelope's id).
-"""
+"""Push: timeline-updated and notification-created -> the recipient's open WebSockets, through API
+Gateway's management API at WEBSOCKET_ENDPOINT (the stage's https URL). Logic:
+`kafkagram.flows.push.push_all`; a failed send retries the batch from its event, so a connection may
+get an update twice (clients de-duplicate by the envelope's id)."""
 
 from __future__ import annotations
 
@@ -19,13 +16,13 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from kafkagram import flows
-from kafkagram.connections import PUSHED_TYPES, ConnectionRegistry, push_all
+from kafkagram.batches import handle_batch_together
+from kafkagram.clients import Clients
 from kafkagram.events import Event
-from kafkagram.handlers_common import handle_batch_together
+from kafkagram.flows.push import PUSHED_TYPES, push_all
 
 logger = Logger()
-resources = flows.Resources()  # settings read and clients made at the first record
+clients = Clients()  # settings read and clients made at the first record
 # Sends in flight per sandbox: each waits on API Gateway's answer, so threads overlap the round trips.
 PUSH_CONCURRENCY = 16
 _pool = ThreadPoolExecutor(max_workers=PUSH_CONCURRENCY, thread_name_prefix="push")
@@ -40,11 +37,6 @@ def _management() -> Any:
                                       max_pool_connections=PUSH_CONCURRENCY))
 
 
-@cache
-def _registry() -> ConnectionRegistry:
-    return ConnectionRegistry(resources.redis, resources.key_prefix)
-
-
 def post(connection_id: str, data: bytes) -> bool:
     client = _management()
     try:
@@ -55,7 +47,7 @@ def post(connection_id: str, data: bytes) -> bool:
 
 
 def push_events(events: Sequence[Event]) -> int | None:
-    report = push_all(_registry(), post, events, _pool)
+    report = push_all(clients.registry, post, events, _pool)
     logger.info("pushed", extra={"events": len(events), "delivered": report.delivered, "gone": len(report.gone),
                                  "first_failed": report.first_failed})
     return report.first_failed

@@ -12,20 +12,17 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import KafkaEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kafkagram.config import get_settings
-from kafkagram.db import connect
+from kafkagram.db import Database
 from kafkagram.recording import record_received
 
 logger = Logger()
+database = Database()  # the sandbox's connection, made at the first batch
 
 
 @logger.inject_lambda_context
 @event_source(data_class=KafkaEvent)
 def handler(event: KafkaEvent, context: LambdaContext) -> dict[str, Any]:
-    connection = connect(get_settings().database_url)
-    try:
-        stored = record_received(connection, list(event.records))
-    finally:
-        connection.close()
+    with database.transaction() as conn:
+        stored = record_received(conn, list(event.records))
     logger.info("recorded", extra={"received": stored.received, "new": stored.new})
     return {"received": stored.received, "new": stored.new}

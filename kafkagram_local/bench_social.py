@@ -49,9 +49,11 @@ import aiohttp
 import redis
 import websockets
 
-from kafkagram.auth import AccessTokens
+from kafkagram.auth import AccessTokens, RateLimiter
+from kafkagram.auth.ratelimit import READS_PER_USER, WRITES_PER_USER
 from kafkagram.config import Settings
-from kafkagram.db import connect
+from kafkagram.connections import ConnectionRegistry
+from kafkagram.db import connect, transaction
 from kafkagram.ids import IdGenerator, allocate_shard_id
 from kafkagram.storage import variant_key
 from kafkagram.timeline import FeedManager
@@ -185,13 +187,12 @@ def _forget_redis_keys(redis_url: str, user_ids: list[int]) -> None:
         return
     client = redis.Redis.from_url(redis_url)
     try:
-        feeds = FeedManager(client)
+        feeds, registry, limiter = FeedManager(client), ConnectionRegistry(client), RateLimiter(client)
         pipe = client.pipeline(transaction=False)
         for user_id in user_ids:
-            pipe.delete(feeds.timeline_key(user_id), f"ws:user:{user_id}")
+            pipe.delete(feeds.timeline_key(user_id), registry.user_key(user_id))
             pipe.zrem(feeds.activity_key, str(user_id))
-            for rule in ("reads-per-user", "writes-per-user"):
-                pipe.delete(f"ratelimit:{rule}:{user_id}")
+            pipe.delete(*(limiter.bucket_key(rule, user_id) for rule in (READS_PER_USER, WRITES_PER_USER)))
         pipe.execute()
     finally:
         client.close()
@@ -234,10 +235,9 @@ def make_media_pool(stack: Stack, per_user: int = MEDIA_POOL_PER_USER) -> dict[i
     try:
         ids = IdGenerator(allocate_shard_id(conn))
         pool = {user_id: [ids.next_id() for _ in range(per_user)] for user_id in stack.user_ids}
-        conn.run("BEGIN")
-        insert_ready_media(conn, [(media_id, user_id, details) for user_id, media in pool.items()
-                                  for media_id in media])
-        conn.run("COMMIT")
+        with transaction(conn):
+            insert_ready_media(conn, [(media_id, user_id, details) for user_id, media in pool.items()
+                                      for media_id in media])
     finally:
         conn.close()
     return pool
@@ -511,12 +511,10 @@ async def _wait_registered(stack: Stack, timeout: float = 60.0) -> None:
     """Until the $connect function registered every user's connection in Redis."""
     client = redis.Redis.from_url(stack.redis_url)
     try:
+        registry = ConnectionRegistry(client)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            pipe = client.pipeline(transaction=False)
-            for user_id in stack.user_ids:
-                pipe.exists(f"ws:user:{user_id}")
-            if all(pipe.execute()):
+            if len(registry.connected(stack.user_ids)) == len(stack.user_ids):
                 return
             await asyncio.sleep(0.1)
         raise TimeoutError("not every WebSocket connection was registered")

@@ -141,8 +141,10 @@ def cmd_status(args: argparse.Namespace) -> None:
 def cmd_produce(args: argparse.Namespace) -> None:
     from confluent_kafka import Producer
 
+    from kafkagram.outbox import producer_config
+
     servers = get_settings().kafka_bootstrap_servers or f"127.0.0.1:{args.kafka_port}"
-    producer = Producer({"bootstrap.servers": servers})
+    producer = Producer(producer_config(servers))  # the relay's settings: a key lands where the relay puts it
     producer.produce(args.topic, value=args.value.encode(), key=args.key.encode() if args.key else None)
     if producer.flush(10):
         _fail(f"could not produce to {args.topic} on {servers}")

@@ -7,7 +7,7 @@
 pipeline's own code (`kafkagram.media.process_image`, variants and blurhash written to the media
 bucket by `kafkagram.storage.put_variants`), posts published, counters consistent with the rows, every
 seeded user marked active and their home timeline built through the FeedManager
-(`kafkagram.feed.rebuild`, the same rebuild a first read does).
+(`FeedManager.regenerate`, the same rebuild a first read does).
 
 Everything is deterministic: user `i` of the graph always gets the same name, bio, posts and images
 (one seeded RNG per user), so `--users N` (the first N users and the follows among them) followed by
@@ -51,8 +51,7 @@ from PIL import Image, ImageDraw
 from kafkagram import storage
 from kafkagram.auth.passwords import hash_password
 from kafkagram.config import Settings, get_settings
-from kafkagram.db import connect
-from kafkagram.feed import rebuild
+from kafkagram.db import connect, transaction
 from kafkagram.ids import allocate_shard_id, compose_id, timestamp_of, wall_clock_ms
 from kafkagram.media import process_image
 from kafkagram.store.media import upload_key_prefix
@@ -288,18 +287,13 @@ def seed(settings: Settings, graph: Graph, *, log: Any = print) -> SeedResult:
             _check_bucket(settings.media_bucket)
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 list(pool.map(lambda p: process_and_store(p, settings.media_bucket), all_posts))
-        conn.run("BEGIN")
-        try:
+        with transaction(conn):
             if missing:
                 _insert_users(conn, [profiles[node] for node in missing], [user_ids[node] for node in missing],
                               hash_password(SEED_PASSWORD))
                 _insert_posts(conn, [(user_ids[node], post) for node in missing for post in plans[node]])
             result.follows_created = _insert_follows(conn, graph, user_ids, ids, now_ms)
             _recount(conn, list(user_ids.values()))
-            conn.run("COMMIT")
-        except BaseException:
-            conn.run("ROLLBACK")
-            raise
         result.users_created, result.posts_created = len(missing), len(all_posts)
         result.already_seeded = not missing and not result.follows_created
         result.images_restored = _restore_missing_images(conn, settings.media_bucket, user_ids, set(missing))
@@ -463,7 +457,7 @@ def _build_timelines(conn: pg8000.native.Connection, redis_url: str, user_ids: l
         conn.run("UPDATE users SET last_seen_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))", ids=user_ids)
         for user_id in user_ids:
             feeds.mark_active(user_id)
-            rebuild(conn, feeds, user_id)
+            feeds.regenerate(conn, user_id)
     finally:
         client.close()
     return len(user_ids)

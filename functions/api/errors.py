@@ -85,6 +85,9 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(DomainError)
     def on_domain_error(exc: DomainError) -> Response:
+        if exc.http_status == 401:
+            error = unauthorized(exc.code, exc.message)
+            return error_response(error.status, error.code, error.message, error.headers)
         return error_response(exc.http_status, exc.code, exc.message)
 
     @app.exception_handler(PasswordPolicyError)

@@ -1,4 +1,4 @@
-"""The WebSocket API's routes (issue 4): `$connect` (token auth), `$disconnect` and `ping`.
+"""The WebSocket API's routes: `$connect` (token auth), `$disconnect` and `ping`.
 
 They keep the connection registry (`kafkagram.connections`) that the push handler reads:
 - `$connect`: the access token comes in the `token` query parameter (browsers cannot set headers on
@@ -17,15 +17,15 @@ from functools import cache
 from typing import Any
 
 import boto3
-import redis
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kafkagram.auth import AccessTokens, TokenError, ensure_secret_usable
+from kafkagram.clients import Clients
 from kafkagram.config import get_settings
-from kafkagram.connections import ConnectionRegistry
 
 logger = Logger()
+clients = Clients()  # Redis, and the connection registry on it, made at the first event
 
 
 @cache
@@ -33,11 +33,6 @@ def _tokens() -> AccessTokens:
     secret = get_settings().auth_token_secret
     ensure_secret_usable(secret)  # the local default secret must not authenticate anyone on AWS
     return AccessTokens(secret)
-
-
-@cache
-def _registry() -> ConnectionRegistry:
-    return ConnectionRegistry(redis.Redis.from_url(get_settings().redis_url))
 
 
 @cache
@@ -63,14 +58,14 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         claims = _tokens().verify(token)
     except TokenError as error:
         return _unauthorized(error.code, str(error))
-    _registry().register(int(claims.user_id), _connection_id(event))
+    clients.registry.register(int(claims.user_id), _connection_id(event))
     logger.info("connected", extra={"user_id": claims.user_id, "connection_id": _connection_id(event)})
     return {"statusCode": 200}
 
 
 @logger.inject_lambda_context
 def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    user_id = _registry().unregister(_connection_id(event))
+    user_id = clients.registry.unregister(_connection_id(event))
     logger.info("disconnected", extra={"user_id": user_id, "connection_id": _connection_id(event)})
     return {"statusCode": 200}
 
@@ -80,7 +75,7 @@ def ping(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     connection_id = _connection_id(event)
     client = _management()
     try:
-        if _registry().refresh(connection_id) is None:
+        if clients.registry.refresh(connection_id) is None:
             client.delete_connection(ConnectionId=connection_id)
         else:
             client.post_to_connection(ConnectionId=connection_id, Data=b'{"type": "pong"}')

@@ -184,7 +184,7 @@ def test_media_routes_need_a_token(uploads):
 def test_the_documented_content_types_are_the_layers_upload_rules():
     from typing import get_args
 
-    from models_posts import UploadContentType
+    from models.media import UploadContentType
 
     from kafkagram.store.media import UPLOAD_CONTENT_TYPES
 

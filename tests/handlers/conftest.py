@@ -18,10 +18,10 @@ from PIL import Image
 
 from emulator.context import LambdaContext
 from emulator.kafka.records import KafkaRecord, invocation_event
+from handlers import process_upload, publish_post
 from kafkagram.config import get_settings
 from kafkagram.db import connect
 from kafkagram.events import Event, key_for, topic_for
-from kafkagram.handlers_common import drop_database
 from kafkagram.store import media
 from kafkagram.store.models import User
 from tests.app.test_store_support import make_user, transaction
@@ -70,7 +70,8 @@ def sandbox(database_url: str, s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
     get_settings.cache_clear()
     yield monkeypatch
     get_settings.cache_clear()
-    drop_database()
+    for handler in (process_upload, publish_post):  # their connections were made for this environment
+        handler.clients.close()
 
 
 def lambda_context(function_name: str) -> LambdaContext:

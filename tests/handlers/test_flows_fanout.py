@@ -17,7 +17,8 @@ import redis
 from emulator.context import LambdaContext
 from emulator.kafka.records import KafkaRecord, invocation_event
 from handlers import fan_out, follow_graph
-from kafkagram import flows, timeline
+from kafkagram import timeline
+from kafkagram.clients import Clients
 from kafkagram.db import connect
 from kafkagram.events import key_for, topic_for, validate
 from kafkagram.store import follows, posts
@@ -83,21 +84,20 @@ def pg(flow_database_url: str) -> Iterator[pg8000.native.Connection]:
 
 
 @pytest.fixture
-def resources(flow_database_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[flows.Resources]:
+def clients(flow_database_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clients]:
     """What the handlers use, on the test database and under this test's own Redis key prefix."""
-    made = flows.Resources(flow_database_url, REDIS_TEST_URL, key_prefix=f"test:{unique}:")
-    monkeypatch.setattr(fan_out, "resources", made)
-    monkeypatch.setattr(follow_graph, "resources", made)
+    made = Clients(flow_database_url, REDIS_TEST_URL, key_prefix=f"test:{unique}:")
+    monkeypatch.setattr(fan_out, "clients", made)
+    monkeypatch.setattr(follow_graph, "clients", made)
     yield made
     for key in made.redis.scan_iter(match=f"{made.key_prefix}*", count=1000):
         made.redis.delete(key)
-    made.discard_connection()
-    made.redis.close()
+    made.close()
 
 
 @pytest.fixture
-def feeds(resources: flows.Resources) -> FeedManager:
-    return resources.feeds
+def feeds(clients: Clients) -> FeedManager:
+    return clients.feeds
 
 
 def online(feeds: FeedManager, *user_ids: int) -> None:
@@ -107,8 +107,8 @@ def online(feeds: FeedManager, *user_ids: int) -> None:
         feeds.rebuild(user_id, [])
 
 
-def connect_socket(resources: flows.Resources, user_id: int) -> None:
-    resources.redis.sadd(resources.presence.connection_key(user_id), f"conn-{uuid.uuid4().hex[:8]}")
+def connect_socket(clients: Clients, user_id: int) -> None:
+    clients.registry.register(user_id, f"conn-{uuid.uuid4().hex[:8]}")
 
 
 def home(feeds: FeedManager, user_id: int) -> list[int] | None:
@@ -151,13 +151,13 @@ def test_post_deleted_removes_it_from_the_timelines(pg: Any, feeds: FeedManager)
     assert home(feeds, ada.id) == [kept.id] and home(feeds, bob.id) == [kept.id]
 
 
-def test_the_same_events_twice_give_one_entry_and_one_update(pg: Any, resources: flows.Resources,
+def test_the_same_events_twice_give_one_entry_and_one_update(pg: Any, clients: Clients,
                                                              feeds: FeedManager) -> None:
     author, ada = make_user(pg), make_user(pg)
     with transaction(pg):
         follows.follow(pg, ada.id, author.id)
     online(feeds, ada.id)
-    connect_socket(resources, ada.id)
+    connect_socket(clients, ada.id)
     post = make_post(pg, author.id)
     created = one_event(pg, "post-created", post.id)
 
@@ -165,7 +165,7 @@ def test_the_same_events_twice_give_one_entry_and_one_update(pg: Any, resources:
     invoke(fan_out.handler, record(created))  # and once more later (a retry, a rebalance)
 
     assert home(feeds, ada.id) == [post.id]
-    assert resources.redis.zcard(feeds.timeline_key(ada.id)) == 2  # the marker and one entry
+    assert clients.redis.zcard(feeds.timeline_key(ada.id)) == 2  # the marker and one entry
     assert len(events(pg, "timeline-updated", ada.id)) == 1
 
     with transaction(pg):
@@ -177,14 +177,14 @@ def test_the_same_events_twice_give_one_entry_and_one_update(pg: Any, resources:
     assert [e["data"]["action"] for e in events(pg, "timeline-updated", ada.id)] == ["added", "removed"]
 
 
-def test_a_failed_attempt_is_retried_whole_and_still_emits_once(pg: Any, resources: flows.Resources,
+def test_a_failed_attempt_is_retried_whole_and_still_emits_once(pg: Any, clients: Clients,
                                                                feeds: FeedManager,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     author, ada = make_user(pg), make_user(pg)
     with transaction(pg):
         follows.follow(pg, ada.id, author.id)
     online(feeds, ada.id)
-    connect_socket(resources, ada.id)
+    connect_socket(clients, ada.id)
     post = make_post(pg, author.id)
     created = record(one_event(pg, "post-created", post.id))
 
@@ -192,7 +192,7 @@ def test_a_failed_attempt_is_retried_whole_and_still_emits_once(pg: Any, resourc
         raise redis.ConnectionError("registry unreachable")
 
     with monkeypatch.context() as patched:  # the timeline is written, then the attempt fails
-        patched.setattr(resources.presence, "connected", unreachable)
+        patched.setattr(clients.registry, "connected", unreachable)
         assert invoke(fan_out.handler, created)["batchItemFailures"][0]["itemIdentifier"]["offset"] == created.offset
     assert home(feeds, ada.id) == [post.id] and events(pg, "timeline-updated", ada.id) == []
 
@@ -201,15 +201,15 @@ def test_a_failed_attempt_is_retried_whole_and_still_emits_once(pg: Any, resourc
     assert len(events(pg, "timeline-updated", ada.id)) == 1
 
 
-def test_timeline_updated_goes_only_to_connected_followers(pg: Any, resources: flows.Resources,
+def test_timeline_updated_goes_only_to_connected_followers(pg: Any, clients: Clients,
                                                            feeds: FeedManager) -> None:
     author, connected, offline, stranger = (make_user(pg) for _ in range(4))
     for follower in (connected, offline):
         with transaction(pg):
             follows.follow(pg, follower.id, author.id)
     online(feeds, connected.id, offline.id, stranger.id)
-    connect_socket(resources, connected.id)
-    connect_socket(resources, stranger.id)  # connected, but not a follower
+    connect_socket(clients, connected.id)
+    connect_socket(clients, stranger.id)  # connected, but not a follower
     post = make_post(pg, author.id)
 
     invoke(fan_out.handler, record(one_event(pg, "post-created", post.id)))
@@ -223,11 +223,11 @@ def test_timeline_updated_goes_only_to_connected_followers(pg: Any, resources: f
     assert home(feeds, offline.id) == [post.id]  # the timeline is written either way
 
 
-def test_presence_checks_many_users_in_one_round_trip_per_chunk(resources: flows.Resources,
+def test_presence_checks_many_users_in_one_round_trip_per_chunk(clients: Clients,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     users = list(range(1, 2_501))
     for user_id in users[::100]:
-        connect_socket(resources, user_id)
+        connect_socket(clients, user_id)
     executed: list[int] = []
     original = redis.client.Pipeline.execute
 
@@ -236,11 +236,11 @@ def test_presence_checks_many_users_in_one_round_trip_per_chunk(resources: flows
         return original(self, raise_on_error)
 
     monkeypatch.setattr(redis.client.Pipeline, "execute", counting)
-    assert resources.presence.connected(users) == users[::100]
+    assert clients.registry.connected(users) == users[::100]
     assert executed == [1000, 1000, 500]
 
 
-def test_a_large_account_is_not_fanned_out(pg: Any, resources: flows.Resources, feeds: FeedManager,
+def test_a_large_account_is_not_fanned_out(pg: Any, clients: Clients, feeds: FeedManager,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timeline, "LARGE_ACCOUNT_FOLLOWERS", 1)  # two followers make a large account here
     author, ada, bob = (make_user(pg) for _ in range(3))
@@ -248,7 +248,7 @@ def test_a_large_account_is_not_fanned_out(pg: Any, resources: flows.Resources, 
         with transaction(pg):
             follows.follow(pg, follower.id, author.id)
     online(feeds, ada.id, bob.id)
-    connect_socket(resources, ada.id)
+    connect_socket(clients, ada.id)
     post = make_post(pg, author.id)
 
     invoke(fan_out.handler, record(one_event(pg, "post-created", post.id)))

@@ -10,9 +10,10 @@ import pg8000.native
 import pytest
 
 from handlers import notify
-from kafkagram import flows
+from kafkagram.clients import Clients
 from kafkagram.db import connect
 from kafkagram.events import validate
+from kafkagram.flows.notify import CONSUMER as NOTIFY_CONSUMER
 from kafkagram.store import follows, interactions, notifications
 from tests.app.test_store_support import events, make_post, make_user, transaction
 from tests.conftest import REDIS_TEST_URL
@@ -32,11 +33,11 @@ def pg(flow_database_url: str) -> Iterator[pg8000.native.Connection]:
 
 
 @pytest.fixture(autouse=True)
-def resources(flow_database_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[flows.Resources]:
-    made = flows.Resources(flow_database_url, REDIS_TEST_URL, key_prefix=f"test:{unique}:")
-    monkeypatch.setattr(notify, "resources", made)
+def clients(flow_database_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Clients]:
+    made = Clients(flow_database_url, REDIS_TEST_URL, key_prefix=f"test:{unique}:")
+    monkeypatch.setattr(notify, "clients", made)
     yield made
-    made.discard_connection()
+    made.close()
 
 
 def like(db: Any, user_id: int, post_id: int) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def test_a_redelivered_like_counts_once_and_emits_one_event(pg: Any) -> None:
     assert group.actor_count == 1 and notifications.unread_count(pg, owner.id) == 1
     assert len(created(pg, owner.id)) == 1
     assert pg.run("SELECT count(*) FROM processed_events WHERE consumer = :c AND event_id = :id",
-                  c=flows.NOTIFY_CONSUMER, id=given["id"]) == [[1]]
+                  c=NOTIFY_CONSUMER, id=given["id"]) == [[1]]
 
 
 def test_a_comment_notifies_the_owner_and_the_mentioned(pg: Any) -> None:

@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from handlers import notify_email
-from kafkagram import flows
+from kafkagram.clients import Clients
 from kafkagram.config import get_settings
 from kafkagram.db import connect
 from kafkagram.events import Event
-from kafkagram.mail import DEFAULT_EMAIL_KINDS, EMAIL_CONSUMER, SmtpServer, email_kinds
+from kafkagram.flows.notify import notify
+from kafkagram.flows.notify_email import CONSUMER as EMAIL_CONSUMER
+from kafkagram.mail import DEFAULT_EMAIL_KINDS, SmtpServer, email_kinds
 from kafkagram.store import follows, interactions, notifications, users
 from kafkagram.store.models import User
 from kafkagram_local.services import SmtpSink
@@ -39,10 +41,10 @@ def mailer(sandbox: pytest.MonkeyPatch, database_url: str, sink: SmtpSink) -> It
     """The function's environment: its database, SMTP_URL at the sink; a fresh connection per test."""
     sandbox.setenv("SMTP_URL", sink.url)
     get_settings.cache_clear()
-    made = flows.Resources(database_url)
-    sandbox.setattr(notify_email, "resources", made)
+    made = Clients(database_url)
+    sandbox.setattr(notify_email, "clients", made)
     yield sandbox
-    made.discard_connection()
+    made.close()
 
 
 def point_smtp_at(mailer: pytest.MonkeyPatch, url: str) -> None:
@@ -54,22 +56,22 @@ def choose(db: Any, user: User, kinds: list[str]) -> None:
     users.update_settings(db, user.id, {"email_notifications": kinds})
 
 
-def notification_events(db: Any, action_event: dict[str, Any]) -> list[Event]:
+def notification_events(action_event: dict[str, Any]) -> list[Event]:
     """Run the notify flow on an action's event; the notification-created events it emitted."""
-    return flows.notify_interaction(db, Event.model_validate(action_event))
+    return notify(notify_email.clients.database, Event.model_validate(action_event))
 
 
 def like(db: Any, user: User, post_id: int) -> Event:
     with transaction(db):
         assert interactions.like(db, user.id, post_id)
-    [created] = notification_events(db, events(db, "like-given", post_id)[-1])
+    [created] = notification_events(events(db, "like-given", post_id)[-1])
     return created
 
 
 def follow(db: Any, follower: User, followee: User) -> Event:
     with transaction(db):
         follows.follow(db, follower.id, followee.id)
-    [created] = notification_events(db, events(db, "user-followed", follower.id)[-1])
+    [created] = notification_events(events(db, "user-followed", follower.id)[-1])
     return created
 
 

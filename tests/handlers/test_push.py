@@ -20,9 +20,9 @@ from emulator.sandbox import FunctionPool
 from emulator.template import Template, parse_template
 from emulator.websocket.spec import local_endpoint_rewrites, rewrite_environment
 from handlers import push
-from kafkagram import flows
 from kafkagram.auth import AccessTokens
 from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
+from kafkagram.clients import Clients
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.events import Event, new_event
 from tests.conftest import REDIS_TEST_URL, free_port
@@ -76,12 +76,11 @@ def registry() -> Iterator[ConnectionRegistry]:
 def push_handler(gateway: Served, sandbox: pytest.MonkeyPatch) -> Iterator[Any]:
     """handlers/push.py with the environment the runtime gives it (endpoint rewritten to the gateway)."""
     sandbox.setenv("WEBSOCKET_ENDPOINT", f"http://{gateway.host}/local")
-    sandbox.setattr(push, "resources", flows.Resources(redis_url=REDIS_TEST_URL))
+    sandbox.setattr(push, "clients", Clients(redis_url=REDIS_TEST_URL))
     push._management.cache_clear()
-    push._registry.cache_clear()
     yield push.handler
+    push.clients.close()
     push._management.cache_clear()
-    push._registry.cache_clear()
 
 
 def user_id() -> int:
@@ -119,7 +118,7 @@ def test_connect_registers_under_the_presence_key_and_disconnect_forgets(gateway
     user = user_id()
     with open_client(gateway, url=gateway.url("/local", token=token(user))):
         [connection_id] = connected(registry, user, 1)
-        assert flows.Presence(registry._redis).connected([user]) == [user]
+        assert registry.connected([user]) == [user]  # what fan-out asks
         assert registry.user_of(connection_id) == user
         assert 0 < registry._redis.ttl(registry.user_key(user)) <= registry.ttl_s
     wait_for(lambda: not registry._redis.exists(registry.user_key(user), registry.connection_key(connection_id)),

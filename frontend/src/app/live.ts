@@ -6,7 +6,6 @@
 import { useEffect } from "react";
 import { useFeed } from "@/features/feed";
 import { useNotifications } from "@/features/notifications";
-import { api } from "@/lib/api-client";
 import { endpoints } from "@/lib/config";
 import { LiveSocket, type NotificationCreated, type TimelineUpdated, useLiveStatus } from "@/lib/live-socket";
 import { useSession } from "@/lib/session";
@@ -26,9 +25,7 @@ export function useLiveUpdates(): void {
     const socket = new LiveSocket({
       url: endpoints.ws,
       getToken: () => useSession.getState().accessToken,
-      beforeReconnect: async () => {
-        await api.get("/api/notifications/unread-count").then((r) => useNotifications.setState({ unread: (r.data as { count: number }).count }));
-      },
+      beforeReconnect: () => useNotifications.getState().refreshUnread(),
     });
     const offs = [
       socket.on<TimelineUpdated>("timeline-updated", (message) => {
@@ -38,7 +35,7 @@ export function useLiveUpdates(): void {
         refreshUnread();
         const { kind, post_id: postId } = message.data;
         if (postId && (kind === "like" || kind === "comment")) void useFeed.getState().refresh(postId).catch(() => undefined);
-        if (useNotifications.getState().loaded) void useNotifications.getState().load();
+        if (useNotifications.getState().status !== "idle") void useNotifications.getState().load();
       }),
       socket.on("open", refreshUnread),
     ];

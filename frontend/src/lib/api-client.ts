@@ -1,12 +1,14 @@
 /**
  * The one HTTP client: base URL from the endpoints, the access token on every request, one refresh on
- * a 401 (concurrent 401s share it) and errors normalised to ApiError.
+ * a 401 (concurrent 401s share it) and errors normalised to ApiError; `api` types its calls from the
+ * OpenAPI schema.
  */
 import axios, { type AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from "axios";
 import type { Tokens } from "./api-types";
 import { endpoints } from "./config";
 import { ApiError, toApiError } from "./errors";
 import { useSession } from "./session";
+import { createTypedApi } from "./typed-api";
 
 interface RetriableConfig extends InternalAxiosRequestConfig {
   _retried?: boolean;
@@ -63,4 +65,4 @@ export function createApiClient(baseURL: string): AxiosInstance {
   return client;
 }
 
-export const api = createApiClient(endpoints.api);
+export const api = createTypedApi(createApiClient(endpoints.api));

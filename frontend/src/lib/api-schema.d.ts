@@ -1266,7 +1266,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description media id */
+                /** @description the media's id */
                 media_id: string;
             };
             cookie?: never;
@@ -1343,7 +1343,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description media id */
+                /** @description the media's id */
                 media_id: string;
             };
             cookie?: never;
@@ -1402,7 +1402,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description post id */
+                /** @description the post's id */
                 post_id: string;
             };
             cookie?: never;
@@ -1436,7 +1436,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such post (or media) */
+            /** @description No such post (or it was deleted) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1461,7 +1461,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description post id */
+                /** @description the post's id */
                 post_id: string;
             };
             cookie?: never;
@@ -1502,7 +1502,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such post (or media) */
+            /** @description No such post (or it was deleted) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2447,7 +2447,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No such post (or media) */
+            /** @description No such media */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -62,3 +62,10 @@ export function errorMessage(error: unknown): string {
   const apiError = toApiError(error);
   return apiError.field ? `${apiError.field}: ${apiError.message}` : apiError.message;
 }
+
+/** For a `.catch`: a 404 becomes an ApiError saying `message` (the API's text is generic); others pass on. */
+export function notFoundAs(message: string): (error: unknown) => never {
+  return (error) => {
+    throw toApiError(error).status === 404 ? new ApiError(404, "not-found", message) : error;
+  };
+}

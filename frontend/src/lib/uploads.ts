@@ -4,7 +4,7 @@
  */
 import axios from "axios";
 import { api } from "./api-client";
-import type { CreateMediaRequest, MediaOut, MediaUpload } from "./api-types";
+import type { CreateMediaRequest, MediaOut } from "./api-types";
 import { ApiError, toApiError } from "./errors";
 
 export const ACCEPTED_TYPES = ["image/jpeg", "image/png", "image/webp"] as const;
@@ -61,11 +61,9 @@ export async function uploadImage(file: File, purpose: CreateMediaRequest["purpo
   onProgress?: (fraction: number) => void, signal?: AbortSignal): Promise<MediaOut> {
   const reason = refuseReason(file);
   if (reason) throw new ApiError(400, "refused-file", reason);
-  const { data: started } = await api.post<MediaUpload>("/api/media",
-    { purpose, content_type: file.type as AcceptedType, size: file.size } satisfies CreateMediaRequest, { signal });
-  await postForm(started.upload.url, started.upload.fields as Record<string, string>, file, onProgress, signal);
-  const { data: done } = await api.post<MediaOut>(`/api/media/${started.media.id}/complete`, undefined, { signal });
-  return done;
+  const started = await api.post("/api/media", { body: { purpose, content_type: file.type as AcceptedType, size: file.size }, signal });
+  await postForm(started.upload.url, started.upload.fields, file, onProgress, signal);
+  return api.post("/api/media/{media_id}/complete", { path: { media_id: started.media.id }, signal });
 }
 
 /** Polls an upload until processing is over: the media when ready, an ApiError with why when refused. */
@@ -73,10 +71,10 @@ export async function waitUntilProcessed(mediaId: string, timeoutMs = 120_000): 
   const deadline = Date.now() + timeoutMs;
   let delay = 500;
   for (;;) {
-    const { data } = await api.get<MediaOut>(`/api/media/${mediaId}`);
-    if (data.status === "ready") return data;
-    if (data.status === "failed") {
-      throw new ApiError(422, data.failure_reason ?? "processing-failed", data.failure_message ?? "the picture could not be processed");
+    const media = await api.get("/api/media/{media_id}", { path: { media_id: mediaId } });
+    if (media.status === "ready") return media;
+    if (media.status === "failed") {
+      throw new ApiError(422, media.failure_reason ?? "processing-failed", media.failure_message ?? "the picture could not be processed");
     }
     if (Date.now() > deadline) throw new ApiError(0, "processing-slow", "processing takes longer than expected");
     await new Promise((resolve) => setTimeout(resolve, delay));

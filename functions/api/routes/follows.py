@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import deps
-import pg8000.native
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from models import AUTHENTICATED, NOT_FOUND, no_content, responses
+from models.common import AUTHENTICATED, Username, no_content, responses
+from models.users import NOT_FOUND
 
+from kafkagram.db import Connection
 from kafkagram.store import follows as follows_store
 from kafkagram.store import users as users_store
 from routes import BEARER, Caller
-from routes.users import Username
 
 router = APIGatewayHttpRouter()
 TAGS = ["follows"]
@@ -21,7 +21,7 @@ NO_CONTENT = no_content("Done (also when it already was)")
 @router.put("/api/users/<username>/follow", status_code=204, tags=TAGS, summary="Follow a user",
             security=BEARER, responses=responses(NO_CONTENT, AUTHENTICATED, NOT_FOUND))
 def follow(username: Username, caller: Caller) -> Response[None]:
-    def work(conn: pg8000.native.Connection) -> None:
+    def work(conn: Connection) -> None:
         followee = users_store.get_user_by_username(conn, username)
         follows_store.follow(conn, caller, followee.id)  # Invalid (400) for oneself
 
@@ -32,7 +32,7 @@ def follow(username: Username, caller: Caller) -> Response[None]:
 @router.delete("/api/users/<username>/follow", status_code=204, tags=TAGS, summary="Stop following a user",
                security=BEARER, responses=responses(NO_CONTENT, AUTHENTICATED, NOT_FOUND))
 def unfollow(username: Username, caller: Caller) -> Response[None]:
-    def work(conn: pg8000.native.Connection) -> None:
+    def work(conn: Connection) -> None:
         followee = users_store.get_user_by_username(conn, username)
         follows_store.unfollow(conn, caller, followee.id)
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import deps
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from models import AUTHENTICATED, responses, success
-from models_interactions import MarkReadRequest, MarkReadResult, NotificationPage, UnreadCount
+from models.common import AUTHENTICATED, Cursor, Limit, responses, success
+from models.notifications import MarkReadRequest, MarkReadResult, NotificationPage, UnreadCount
 
 from kafkagram.store import notifications as notifications_store
 from routes import BEARER, Caller
-from routes.users import Cursor, Limit
 
 router = APIGatewayHttpRouter()
 TAGS = ["notifications"]
@@ -35,5 +34,4 @@ def unread_count(caller: Caller) -> UnreadCount:
 @router.post("/api/notifications/read", tags=TAGS, summary="Mark some, or all, of the caller's notifications read",
              security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED))
 def mark_read(body: MarkReadRequest, caller: Caller) -> MarkReadResult:
-    ids = body.notification_ids()
-    return MarkReadResult(marked=deps.write(lambda conn: notifications_store.mark_read(conn, caller, ids)))
+    return MarkReadResult(marked=deps.write(lambda conn: notifications_store.mark_read(conn, caller, body.ids)))

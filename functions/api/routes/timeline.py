@@ -5,16 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import deps
-import pg8000.native
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from models import AUTHENTICATED, responses, success
-from models_posts import PostPage
+from models.common import AUTHENTICATED, Cursor, Limit, responses, success
+from models.posts import PostPage
 
+from kafkagram.db import Connection
 from kafkagram.feed import home_timeline, ranked_home_timeline
 from kafkagram.store.interactions import liked_post_ids
 from routes import BEARER, Caller
-from routes.users import Cursor, Limit
 
 router = APIGatewayHttpRouter()
 TAGS = ["timeline"]
@@ -29,7 +28,7 @@ def get_timeline(caller: Caller, cursor: Cursor = None, limit: Limit = None, ord
     feeds, cache = deps.feeds(), deps.post_cache()
     read = ranked_home_timeline if order == "ranked" else home_timeline
 
-    def load(conn: pg8000.native.Connection) -> PostPage:
+    def load(conn: Connection) -> PostPage:
         page = read(conn, feeds, cache, caller, cursor, limit)
         return PostPage.of(page, liked_post_ids(conn, caller, [post.id for post in page.items]))
 

@@ -5,40 +5,30 @@ from __future__ import annotations
 from typing import Annotated
 
 import deps
-import pg8000.native
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from models import (
-    AUTHENTICATED,
+from models.common import AUTHENTICATED, USERNAME_MAX_LENGTH, Cursor, Limit, Username, responses, success
+from models.users import (
     CONFLICT,
-    CURSOR_MAX_LENGTH,
     NOT_FOUND,
-    USERNAME_MAX_LENGTH,
     Me,
     PublicProfile,
     UpdateProfileRequest,
     UpdateSettingsRequest,
     UserPage,
     UserSettings,
-    responses,
-    success,
 )
 
+from kafkagram.db import Connection
 from kafkagram.mail import EMAIL_SETTINGS_KEY
 from kafkagram.store import follows as follows_store
 from kafkagram.store import users as users_store
 from kafkagram.store.models import KEEP, Keep
 from kafkagram.store.notifications import KINDS
-from kafkagram.store.pagination import MAX_PAGE_SIZE
 from routes import BEARER, Caller
 
 router = APIGatewayHttpRouter()
 TAGS = ["users"]
-
-Username = Annotated[str, Path(min_length=1, max_length=USERNAME_MAX_LENGTH, description="username")]
-Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH,
-                                     description="next_cursor of the previous page; omit for the first")]
-Limit = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (default 20)")]
 
 
 @router.get("/api/me", tags=TAGS, summary="The caller's account", security=BEARER,
@@ -88,7 +78,7 @@ def search_users(caller: Caller,
 @router.get("/api/users/<username>", tags=TAGS, summary="A user's profile", security=BEARER,
             responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
 def get_profile(username: Username, caller: Caller) -> PublicProfile:
-    def load(conn: pg8000.native.Connection) -> PublicProfile:
+    def load(conn: Connection) -> PublicProfile:
         user = users_store.get_user_by_username(conn, username)
         following = user.id != caller and follows_store.is_following(conn, caller, user.id)
         return PublicProfile.from_user(user, following)
@@ -99,7 +89,7 @@ def get_profile(username: Username, caller: Caller) -> PublicProfile:
 @router.get("/api/users/<username>/followers", tags=TAGS, summary="Who follows the user, newest first",
             security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
 def list_followers(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> UserPage:
-    def load(conn: pg8000.native.Connection) -> UserPage:
+    def load(conn: Connection) -> UserPage:
         user = users_store.get_user_by_username(conn, username)
         return UserPage.of(follows_store.followers_page(conn, user.id, cursor, limit))
 
@@ -109,7 +99,7 @@ def list_followers(username: Username, caller: Caller, cursor: Cursor = None, li
 @router.get("/api/users/<username>/following", tags=TAGS, summary="Whom the user follows, newest first",
             security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
 def list_following(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> UserPage:
-    def load(conn: pg8000.native.Connection) -> UserPage:
+    def load(conn: Connection) -> UserPage:
         user = users_store.get_user_by_username(conn, username)
         return UserPage.of(follows_store.following_page(conn, user.id, cursor, limit))
 

@@ -13,9 +13,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
+from kafkagram.events.catalog import topics
 
-TOPICS = ("user-events", "post-events", "interaction-events", "timeline-events", "notification-events",
-          "media-events")
+TOPICS = tuple(topics())  # the six event topics, in the catalogue's order
 
 
 # Where `make up` starts its SMTP sink when SMTP_URL is not set (kafkagram_local.services.SmtpSink),

@@ -1,8 +1,9 @@
-"""The WebSocket connection registry in Redis (issue 4: the WebSocket routes and handler 7, Push).
+"""The WebSocket connection registry in Redis: the one owner of who has which connection open.
 
-Two kinds of keys, written by the WebSocket routes and read by the push handler:
-- `ws:user:<user id>`: a set of that user's open connection ids. `flows.Presence` checks that this
-  key exists to decide whom to send `timeline-updated`, so the name must stay exactly this;
+Two kinds of keys, written by the WebSocket routes and read by fan-out (`connected`) and push
+(`connections_of`):
+- `ws:user:<user id>`: a set of that user's open connection ids; a user is connected while their set
+  exists (Redis drops an emptied set);
 - `ws:conn:<connection id>`: the user id, so `$disconnect` and `ping` (whose events carry only the
   connection id) find the set to update.
 
@@ -15,30 +16,20 @@ gets GoneException.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 
 import redis
-
-from kafkagram.events import Event
 
 # AWS's idle timeout (10 min) plus a margin: an idle connection is closed by API Gateway before its
 # keys expire, a pinging one never sees them expire.
 CONNECTION_TTL_S = 11 * 60
-PUSHED_TYPES = ("timeline-updated", "notification-created")
-
-logger = logging.getLogger(__name__)
-
-# post(connection_id, data) -> False when the connection is gone (GoneException / 410).
-Post = Callable[[str, bytes], bool]
+LOOKUP_CHUNK = 1000  # users per pipelined round trip when asking who is connected
 
 
 class ConnectionRegistry:
     def __init__(self, client: redis.Redis, prefix: str = "", ttl_s: int = CONNECTION_TTL_S) -> None:
         self._redis = client
-        self._prefix = prefix  # the same prefix as flows.Presence and the FeedManager (tests isolate with it)
+        self._prefix = prefix  # the same prefix as the FeedManager's keys (tests isolate with it)
         self.ttl_s = ttl_s
 
     def user_key(self, user_id: int) -> str:
@@ -47,6 +38,8 @@ class ConnectionRegistry:
     def connection_key(self, connection_id: str) -> str:
         return f"{self._prefix}ws:conn:{connection_id}"
 
+    # Written by the WebSocket routes ---------------------------------------------------------------
+
     def register(self, user_id: int, connection_id: str) -> None:
         # MULTI/EXEC: a set without its TTL (a crash between the commands) would never expire.
         pipe = self._redis.pipeline(transaction=True)
@@ -54,10 +47,6 @@ class ConnectionRegistry:
         pipe.sadd(self.user_key(user_id), connection_id)
         pipe.expire(self.user_key(user_id), self.ttl_s)
         pipe.execute()
-
-    def user_of(self, connection_id: str) -> int | None:
-        value = self._redis.get(self.connection_key(connection_id))
-        return None if value is None else int(value)
 
     def refresh(self, connection_id: str) -> int | None:
         """Extends both keys' TTL; the user id, or None when the connection is not (or no longer) known."""
@@ -90,6 +79,24 @@ class ConnectionRegistry:
             pipe.delete(self.connection_key(connection_id))
         pipe.execute()
 
+    # Read by fan-out and push ----------------------------------------------------------------------
+
+    def user_of(self, connection_id: str) -> int | None:
+        value = self._redis.get(self.connection_key(connection_id))
+        return None if value is None else int(value)
+
+    def connected(self, user_ids: Sequence[int]) -> list[int]:
+        """The users with a connection, in the order given: one pipelined EXISTS per user, one round trip
+        per LOOKUP_CHUNK users (EXISTS of many keys only counts them, so it cannot say which)."""
+        result: list[int] = []
+        for start in range(0, len(user_ids), LOOKUP_CHUNK):
+            chunk = user_ids[start:start + LOOKUP_CHUNK]
+            pipe = self._redis.pipeline(transaction=False)
+            for user_id in chunk:
+                pipe.exists(self.user_key(user_id))
+            result.extend(u for u, n in zip(chunk, pipe.execute(), strict=True) if n)
+        return result
+
     def connections_of(self, user_ids: Sequence[int]) -> dict[int, list[str]]:
         """Each given user's open connection ids (users without any are left out): one round trip."""
         pipe = self._redis.pipeline(transaction=False)
@@ -100,60 +107,3 @@ class ConnectionRegistry:
             if members:
                 found[user_id] = sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
         return found
-
-
-@dataclass(frozen=True)
-class PushReport:
-    delivered: int = 0
-    gone: list[str] = field(default_factory=list)  # connections dropped from the registry
-    first_failed: int | None = None  # index of the first event a send failed for: retried from there
-
-
-def recipient_of(event: Event) -> int:
-    """Both pushed types name their one recipient in `data.user_id` (also their Kafka key)."""
-    if event.type not in PUSHED_TYPES:
-        raise ValueError(f"push does not handle {event.type}")
-    return int(event.data["user_id"])
-
-
-def push_all(registry: ConnectionRegistry, post: Post, events: Sequence[Event], pool: Executor) -> PushReport:
-    """Sends each event's JSON envelope to every open connection of its recipient: one registry round
-    trip for the whole batch; connections served in parallel on `pool`, each one's events in order; the
-    gone connections dropped together.
-
-    Not exactly-once: when a send fails (other than 410), the batch is retried from that event, so
-    connections that already got it or a later event get them again. Clients tell duplicates apart by
-    the envelope's `id`; a lost live update would be worse than a repeated one."""
-    recipients = [recipient_of(event) for event in events]
-    connections = registry.connections_of(list(dict.fromkeys(recipients)))
-    queues: dict[tuple[int, str], list[tuple[int, bytes]]] = {}
-    for index, (user_id, event) in enumerate(zip(recipients, events, strict=True)):
-        data = event.to_json().encode()
-        for connection_id in connections.get(user_id, []):
-            queues.setdefault((user_id, connection_id), []).append((index, data))
-
-    def send_in_order(connection: tuple[int, str]) -> ConnectionResult:
-        delivered = 0
-        for index, data in queues[connection]:
-            try:
-                if not post(connection[1], data):
-                    return ConnectionResult(delivered, gone=True)
-            except Exception:  # the other connections go on; this one is retried from this event
-                logger.warning("push failed", exc_info=True, extra={"connection_id": connection[1]})
-                return ConnectionResult(delivered, failed_at=index)
-            delivered += 1
-        return ConnectionResult(delivered)
-
-    results = dict(zip(queues, pool.map(send_in_order, queues), strict=True))
-    gone = [connection for connection, result in results.items() if result.gone]
-    registry.drop_all(gone)
-    failed = [result.failed_at for result in results.values() if result.failed_at is not None]
-    return PushReport(sum(result.delivered for result in results.values()),
-                      [connection_id for _, connection_id in gone], min(failed, default=None))
-
-
-@dataclass(frozen=True)
-class ConnectionResult:
-    delivered: int
-    gone: bool = False
-    failed_at: int | None = None

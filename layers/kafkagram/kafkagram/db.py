@@ -1,4 +1,18 @@
-"""PostgreSQL connections (pg8000, pure Python, so the layer needs no native build).
+"""PostgreSQL sessions: connecting (pg8000, pure Python, so the layer needs no native build), the one
+transaction helper, and the sandbox's long-lived connection.
+
+    database = Database()                       # one per sandbox (module level in a function)
+    with database.transaction() as conn:        # BEGIN ... COMMIT, ROLLBACK on any error
+        store.posts.delete_post(conn, post_id, user_id)
+
+`Database` keeps one connection across invocations (a connection costs a TLS handshake and an
+authentication) and replaces it when it died while the sandbox was frozen: PostgreSQL, a proxy or a
+NAT closes idle connections, and only BEGIN is retried on a new one, since repeating work that already
+ran could apply it twice. `transaction(conn)` is the same BEGIN/COMMIT/ROLLBACK on a connection the
+caller owns (scripts, tests).
+
+Each transaction also notes what it changed (`changes(conn)`): the store reports the posts a write
+changed, so a cache of them can be cleared once, after COMMIT (`functions/api/deps.write`).
 
 TLS follows libpq's `sslmode` query parameter, so a `DATABASE_URL` means the same here as to psql:
 absent or `disable` (local servers), `require` (encrypted, the server not verified), `verify-ca` and
@@ -8,16 +22,33 @@ also checks the host name). RDS for PostgreSQL 15 and later refuses connections 
 
 from __future__ import annotations
 
+import logging
 import ssl
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TypeAlias, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
+import pg8000.exceptions
 import pg8000.native
+
+from kafkagram.config import get_settings
+
+Connection: TypeAlias = pg8000.native.Connection
+T = TypeVar("T")
+Work: TypeAlias = Callable[[Connection], T]  # what runs on a connection: a read, or the body of a transaction
+logger = logging.getLogger(__name__)
 
 SSL_MODES = ("disable", "require", "verify-ca", "verify-full")
 _QUERY_PARAMETERS = {"sslmode", "sslrootcert"}
+# What a dead connection raises: pg8000 wraps socket errors in InterfaceError; a server that went away
+# mid-read can also surface as a bare OSError.
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (pg8000.exceptions.InterfaceError, OSError)
 
 
-def connect(database_url: str) -> pg8000.native.Connection:
+def connect(database_url: str) -> Connection:
     url = urlparse(database_url)
     if url.scheme not in ("postgresql", "postgres"):
         raise ValueError(f"DATABASE_URL must start with postgresql://, got {url.scheme}://")
@@ -49,3 +80,114 @@ def tls_context(sslmode: str, root_cert: str | None = None) -> ssl.SSLContext | 
     if sslmode == "require":
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def close_quietly(connection: Connection | None) -> None:
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # already broken: nothing to release
+            logger.debug("closing a broken database connection", exc_info=True)
+
+
+# --- transactions -------------------------------------------------------------------------------------
+
+@dataclass
+class Changes:
+    """What one transaction changed that a cache may hold (filled by the store, read before COMMIT)."""
+
+    posts: set[int] = field(default_factory=set)
+
+
+_changes: weakref.WeakKeyDictionary[Connection, Changes] = weakref.WeakKeyDictionary()
+
+
+def changes(conn: Connection) -> Changes:
+    """The changes of the transaction open on `conn` (a fresh record outside `transaction`)."""
+    return _changes.setdefault(conn, Changes())
+
+
+@contextmanager
+def transaction(conn: Connection) -> Iterator[Connection]:
+    """BEGIN ... COMMIT on `conn` (an early return inside commits what was done), ROLLBACK on any error."""
+    conn.run("BEGIN")
+    with _committed(conn):
+        yield conn
+
+
+@contextmanager
+def _committed(conn: Connection, on_dead: Callable[[], None] | None = None) -> Iterator[None]:
+    """The body of an open transaction: COMMIT after it, ROLLBACK if it raised. `on_dead` runs when the
+    connection itself failed (the transaction died with it: nothing was committed)."""
+    _changes[conn] = Changes()
+    try:
+        yield
+    except BaseException:
+        try:
+            conn.run("ROLLBACK")
+        except CONNECTION_ERRORS:
+            if on_dead is not None:
+                on_dead()
+        raise
+    try:
+        conn.run("COMMIT")
+    except CONNECTION_ERRORS:
+        if on_dead is not None:
+            on_dead()
+        raise
+
+
+class Database:
+    """The sandbox's connection: made on first use, kept across invocations, replaced when it died.
+
+    The URL is read at first use (by default from the settings), not at import: handler modules make
+    their Database at import, before a test (or `sam local --env-vars`) has set the environment. A
+    changed URL (tests) gets a new connection."""
+
+    def __init__(self, url: str | Callable[[], str] | None = None) -> None:
+        self._url = url
+        self._current: tuple[str, Connection] | None = None
+
+    @property
+    def url(self) -> str:
+        if self._url is None:
+            return get_settings().database_url
+        return self._url if isinstance(self._url, str) else self._url()
+
+    def connection(self) -> Connection:
+        url = self.url
+        if self._current is None or self._current[0] != url:
+            self.discard()
+            self._current = (url, connect(url))
+        return self._current[1]
+
+    def discard(self) -> None:
+        """Forget the connection (broken, or mid-transaction after a failure): the next use reconnects."""
+        if self._current is not None:
+            close_quietly(self._current[1])
+            self._current = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """BEGIN ... COMMIT on the sandbox's connection; only BEGIN is retried, once, on a new connection."""
+        try:
+            conn = self.connection()
+            conn.run("BEGIN")
+        except CONNECTION_ERRORS:
+            self.discard()
+            conn = self.connection()
+            conn.run("BEGIN")
+        with _committed(conn, on_dead=self.discard):
+            yield conn
+
+    def read(self, work: Work[T]) -> T:
+        """Run read-only `work` in autocommit; retried once on a new connection if the old one was dead
+        (safe: a read has no effect to repeat). Writes belong in `transaction()`: the store refuses them here."""
+        try:
+            return work(self.connection())
+        except CONNECTION_ERRORS:
+            self.discard()
+            return work(self.connection())
+
+    def close(self) -> None:
+        self.discard()

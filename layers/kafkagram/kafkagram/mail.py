@@ -1,45 +1,25 @@
-"""Notification email (issue 4, handler 6): notification-created -> one email to the recipient, for
-the kinds they enabled, through the SMTP server of SMTP_URL.
+"""Email: the SMTP server of SMTP_URL, the notification message, and which kinds a user wants emailed
+(the flow that sends them is `kafkagram.flows.notify_email`).
 
 Preferences live in the user's private settings (users.settings, jsonb) under EMAIL_SETTINGS_KEY: the
 list of kinds to email, e.g. {"email_notifications": ["comment", "follow"]}; [] turns email off. A user
 who never chose gets DEFAULT_EMAIL_KINDS: comments, follows and mentions, not likes (the most frequent
 kind and the one least worth an email).
-
-One email per notification group while it is unread: the group "ada and 3 others liked your post"
-emails when it opens (its first notification-created); later actors joining it, and redeliveries of
-any of its events, send nothing more. Reading the group closes it, so the next like opens a new group
-and may email again. A group already read when its event arrives is not emailed (it was seen).
-
-Idempotency: the marker `processed_events(EMAIL_CONSUMER, "notification:<id>")` is inserted, the
-email sent, then the marker committed, in one transaction. SMTP failing rolls the marker back and the
-record fails, so the event source mapping retries it; a normal redelivery finds the marker and sends
-nothing. Only a crash (or a lost COMMIT) between the server accepting the message and the COMMIT
-sends it once more; that copy has the same Message-ID (`message_id`), which mail clients and many
-servers use to drop duplicates. Two deliveries racing on one group are serialized by the marker's
-primary key (the second waits for the first transaction, then finds the row).
 """
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import pg8000.native
+from kafkagram.store.notifications import KINDS
 
-from kafkagram.events import Event
-from kafkagram.idempotency import first_time
-from kafkagram.store.errors import NotFound
-from kafkagram.store.notifications import KINDS, describe, get_notification
-
-NOTIFICATION_CREATED = "notification-created"
-EMAIL_CONSUMER = "notify-email"  # its name in processed_events
 EMAIL_SETTINGS_KEY = "email_notifications"
 DEFAULT_EMAIL_KINDS: tuple[str, ...] = ("comment", "follow", "mention")
 SMTP_TIMEOUT_S = 10.0  # a stuck server fails the record (and it is retried) well within the function's timeout
@@ -135,54 +115,3 @@ def build_message(*, to: str, mail_from: str, notification_id: int, line: str, w
                         "You get this email because email notifications of this kind are on for your account;\n"
                         "you can choose which kinds are emailed, or turn them all off, in your settings.\n")
     return message
-
-
-# --- the flow ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class EmailOutcome:
-    sent: bool
-    reason: str  # "sent", "kind-disabled", "already-emailed", "already-read", "no-user", "no-notification"
-    notification_id: int | None = None
-
-
-Send = Callable[[EmailMessage], None]
-
-
-def email_notification(conn: pg8000.native.Connection, event: Event, send: Send, *, mail_from: str,
-                       web_origin: str) -> EmailOutcome:
-    """Email the recipient of a notification-created event if they want this kind (see the module)."""
-    if event.type != NOTIFICATION_CREATED:
-        raise ValueError(f"email_notification handles {NOTIFICATION_CREATED}, not {event.type}")
-    user_id, kind = int(event.data["user_id"]), str(event.data["kind"])
-    notification_id = int(event.data["notification_id"])
-    conn.run("BEGIN")
-    try:
-        outcome = _email_in_transaction(conn, user_id, kind, notification_id, send, mail_from, web_origin)
-    except BaseException:
-        conn.run("ROLLBACK")
-        raise
-    conn.run("COMMIT")
-    return outcome
-
-
-def _email_in_transaction(conn: pg8000.native.Connection, user_id: int, kind: str, notification_id: int,
-                          send: Send, mail_from: str, web_origin: str) -> EmailOutcome:
-    rows = conn.run("SELECT email, settings FROM users WHERE id = :id", id=user_id)
-    if not rows:
-        return EmailOutcome(False, "no-user", notification_id)
-    email, settings = rows[0]
-    if kind not in email_kinds(settings or {}):
-        return EmailOutcome(False, "kind-disabled", notification_id)
-    try:
-        notification = get_notification(conn, notification_id)
-    except NotFound:
-        return EmailOutcome(False, "no-notification", notification_id)
-    if notification.read_at is not None:
-        return EmailOutcome(False, "already-read", notification_id)
-    if not first_time(conn, EMAIL_CONSUMER, f"notification:{notification_id}"):
-        return EmailOutcome(False, "already-emailed", notification_id)
-    send(build_message(to=email, mail_from=mail_from, notification_id=notification_id,
-                       line=describe(notification), web_origin=web_origin))
-    return EmailOutcome(True, "sent", notification_id)
-

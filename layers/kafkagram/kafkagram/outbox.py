@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pg8000.native
 
-from kafkagram.db import connect
+from kafkagram.db import Database, close_quietly, connect
 from kafkagram.events import Event, key_for, topic_for, validate
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 NOTIFY_CHANNEL = "outbox"  # the migration's trigger notifies it when a transaction with events commits
 RELAY_LOCK_KEY = 0x6B61666F  # "kafo": pg advisory lock held by the one relay publishing
 DEFAULT_BATCH_SIZE = 500
+ENQUEUE_CHUNK = 1000  # events per INSERT: 3 parameters each stays far below PostgreSQL's 65,535
 DEFAULT_POLL_INTERVAL_S = 1.0  # fallback when a notification is missed (e.g. the listener reconnects)
 DEFAULT_DELIVERY_TIMEOUT_S = 10.0
 FLUSH_MARGIN_S = 5.0  # beyond the delivery timeout, so every message gets its delivery report
@@ -70,18 +71,34 @@ def enqueue(connection: pg8000.native.Connection, event: Event, *, check: bool =
 
 def enqueue_many(connection: pg8000.native.Connection, events: Sequence[Event], *,
                  check: bool = True) -> list[int]:
-    """Add events (one INSERT) in the caller's open transaction; ids follow the order given."""
+    """Add events (one INSERT per ENQUEUE_CHUNK) in the caller's open transaction; ids follow the order given."""
     require_transaction(connection, "enqueue")
-    if not events:
-        return []
     if check:  # a malformed event would poison every consumer: refuse it while the caller can roll back
         for event in events:
             validate(event)
+    ids: list[int] = []
+    for start in range(0, len(events), ENQUEUE_CHUNK):
+        ids.extend(_insert(connection, events[start:start + ENQUEUE_CHUNK]))
+    return ids
+
+
+def enqueue_alike(connection: pg8000.native.Connection, events: Sequence[Event]) -> list[int]:
+    """`enqueue_many` for events built by one expression (a fan-out's timeline-updated): checking the
+    first against its schema catches a bug as surely as checking a thousand, without a thousand
+    jsonschema runs on a hot path."""
+    if events:
+        validate(events[0])
+    return enqueue_many(connection, events, check=False)
+
+
+def _insert(connection: pg8000.native.Connection, events: Sequence[Event]) -> list[int]:
     values, params = [], {}
     for i, event in enumerate(events):
         values.append(f"(:topic{i}, :key{i}, CAST(:payload{i} AS jsonb))")
         params.update({f"topic{i}": topic_for(event.type), f"key{i}": key_for(event),
                        f"payload{i}": event.to_json()})
+    if not values:
+        return []
     rows = connection.run("INSERT INTO outbox (topic, key, payload) VALUES " + ", ".join(values)
                           + " RETURNING id", **params)
     return [int(row[0]) for row in rows]
@@ -142,8 +159,8 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.delivery_timeout_s = delivery_timeout_s
-        self._connection: pg8000.native.Connection | None = None
-        self._listener: pg8000.native.Connection | None = None
+        self._database = Database(database_url)
+        self._listener: pg8000.native.Connection | None = None  # a session of its own, kept in LISTEN
         self._producer: Producer | None = None
 
     def relay_once(self, limit: int | None = None) -> int:
@@ -152,18 +169,15 @@ class OutboxRelay:
         Raises OutboxPublishError when Kafka did not take some rows (they stay unpublished; the ones
         it took are marked). Returns 0 while another relay holds the lock.
         """
-        connection = self._database()
-        connection.run("BEGIN")
         try:
-            rows = self._claim(connection, limit or self.batch_size)
-            delivered, failures = self._produce(rows)
-            if delivered:
-                connection.run("UPDATE outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))",
-                               ids=delivered)
-            connection.run("COMMIT")
+            with self._database.transaction() as connection:  # ROLLBACK releases the lock
+                rows = self._claim(connection, limit or self.batch_size)
+                delivered, failures = self._produce(rows)
+                if delivered:
+                    connection.run("UPDATE outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))",
+                                   ids=delivered)
         except Exception:
-            self._drop_database()  # closing the session rolls back and releases the lock
-            self._drop_producer()  # and nothing of this batch stays queued to go out later
+            self._drop_producer()  # nothing of this batch may stay queued to go out later
             raise
         if failures:
             raise OutboxPublishError(f"{len(failures)} of {len(rows)} outbox rows were not delivered to Kafka "
@@ -186,8 +200,12 @@ class OutboxRelay:
                 self._drop_listener()
                 stop_event.wait(min(RETRY_BACKOFF_S * 2 ** (failures - 1), MAX_RETRY_BACKOFF_S))
 
+    def unpublished(self) -> int:
+        """Rows waiting for a relay."""
+        return self._database.read(unpublished_count)
+
     def close(self) -> None:
-        self._drop_database()
+        self._database.close()
         self._drop_listener()
         self._drop_producer()
 
@@ -207,15 +225,6 @@ class OutboxRelay:
                               "ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED", limit=limit)
         return [(int(row[0]), row[1], row[2], row[3]) for row in rows]
 
-    def _database(self) -> pg8000.native.Connection:
-        if self._connection is None:
-            self._connection = connect(self.database_url)
-        return self._connection
-
-    def _drop_database(self) -> None:
-        _close_quietly(self._connection)
-        self._connection = None
-
     def _listening(self) -> pg8000.native.Connection:
         if self._listener is None:
             listener = connect(self.database_url)
@@ -224,7 +233,7 @@ class OutboxRelay:
         return self._listener
 
     def _drop_listener(self) -> None:
-        _close_quietly(self._listener)
+        close_quietly(self._listener)
         self._listener = None
 
     def _wait_for_events(self, listener: pg8000.native.Connection, stop_event: threading.Event) -> None:
@@ -280,14 +289,6 @@ def _reporter(reports: dict[int, KafkaError | None], row_id: int) -> Any:
     def on_delivery(error: KafkaError | None, _message: Message) -> None:
         reports[row_id] = error
     return on_delivery
-
-
-def _close_quietly(connection: pg8000.native.Connection | None) -> None:
-    if connection is not None:
-        try:
-            connection.close()
-        except Exception:  # already broken: nothing to release
-            logger.debug("closing a broken database connection", exc_info=True)
 
 
 def unpublished_count(connection: pg8000.native.Connection) -> int:

@@ -1,9 +1,12 @@
 """The media bucket: upload forms signed, uploaded originals checked and read, web variants written.
 
 The client honours AWS_ENDPOINT_URL_S3 (the local S3 emulator or LocalStack); on AWS it is unset and
-the function's role grants access. Originals are never moved or copied: they stay under `uploads/`,
-where the bucket's lifecycle rule expires them (template.yaml, AbandonedUploadDays). Only the
-variants, stripped of every metadata (EXIF location included), are kept and served.
+the function's role grants access. boto3 is imported at the first S3 call, not with this module: it
+costs about a second of cold start that API requests other than uploads should not pay.
+
+Originals are never moved or copied: they stay under `uploads/`, where the bucket's lifecycle rule
+expires them (template.yaml, AbandonedUploadDays). Only the variants, stripped of every metadata (EXIF
+location included), are kept and served.
 """
 
 from __future__ import annotations
@@ -13,10 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
 from kafkagram.config import get_settings
 
@@ -28,15 +27,15 @@ VARIANTS_PREFIX = "media"
 # media, and a redelivery would write identical bytes): browsers and CDNs may keep it for a year.
 VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
-_CLIENT_CONFIG = Config(
+_CLIENT_SETTINGS: dict[str, Any] = {
     # Transient S3 errors are retried here a few times, then raised so the event source mapping retries.
-    retries={"mode": "standard", "max_attempts": 3},
-    connect_timeout=5,
-    read_timeout=30,
-    max_pool_connections=10,
+    "retries": {"mode": "standard", "max_attempts": 3},
+    "connect_timeout": 5,
+    "read_timeout": 30,
+    "max_pool_connections": 10,
     # Presigned POST policies must be SigV4: botocore signs them with the legacy v2 scheme by default.
-    signature_version="s3v4",
-)
+    "signature_version": "s3v4",
+}
 
 
 class ObjectMissing(LookupError):
@@ -57,7 +56,22 @@ def s3_client() -> Any:
 
 @lru_cache(maxsize=4)
 def _client(endpoint_url: str | None) -> Any:
-    return boto3.client("s3", endpoint_url=endpoint_url, config=_CLIENT_CONFIG)
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", endpoint_url=endpoint_url, config=Config(**_CLIENT_SETTINGS))
+
+
+def _head_or_get(call: Any, bucket: str, key: str) -> Any:
+    """`call(Bucket=, Key=)`, with a missing object raised as ObjectMissing."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return call(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
+            raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from error
+        raise
 
 
 def media_bucket() -> str:
@@ -93,24 +107,14 @@ def upload_form(bucket: str, key: str, content_type: str, max_bytes: int, expire
 
 def stored_type_and_size(bucket: str, key: str) -> tuple[str, int]:
     """The content type and size S3 stored for the object (never what a client declared); ObjectMissing."""
-    try:
-        head = s3_client().head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
-            raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from error
-        raise
+    head = _head_or_get(s3_client().head_object, bucket, key)
     content_type = str(head.get("ContentType") or "").split(";")[0].strip().lower()
     return content_type, int(head.get("ContentLength", 0))
 
 
 def read_object(bucket: str, key: str, max_bytes: int) -> bytes:
     """The object's bytes; ObjectTooLarge (before reading the body) over `max_bytes`, ObjectMissing if absent."""
-    try:
-        response = s3_client().get_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _MISSING_CODES:
-            raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from error
-        raise
+    response = _head_or_get(s3_client().get_object, bucket, key)
     body = response["Body"]
     size = int(response.get("ContentLength", 0))
     if size > max_bytes:

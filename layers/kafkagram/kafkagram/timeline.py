@@ -25,6 +25,9 @@ Activity. Users seen in the last ACTIVE_DAYS (a sorted set of last-seen times) g
 timeline expires ACTIVE_DAYS after its owner was last seen, and `mark_active` drops the timeline of a
 returning user (it missed the fan-outs of their absence) so the next read rebuilds it.
 
+Large accounts. A user with more than LARGE_ACCOUNT_FOLLOWERS followers (`users.followers_count`) is
+not fanned out: their posts are merged into each follower's page at read time (Twitter's split).
+
 Known race (as in Mastodon): a post fanned out while its follower's timeline is being rebuilt is lost
 from it if the rebuild's PostgreSQL query ran before the post was committed.
 """
@@ -36,7 +39,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pg8000.native
 import redis
+
+from kafkagram.store import follows as follows_store
+from kafkagram.store import posts as posts_store
 
 MAX_ITEMS = 800  # Mastodon and Twitter keep 800 ids per home timeline
 FANOUT_CHUNK = 1000  # followers per round trip (Mastodon batches 1000, Twitter pipelined 4k)
@@ -92,9 +99,17 @@ class TimelinePage:
 
 @dataclass(frozen=True)
 class FanOut:
-    recipients: list[int]  # followers whose timeline gained the post (for timeline-updated pushes)
+    """What `fan_out` did with one post."""
+
+    recipients: list[int]  # followers whose timeline gained the post now (a redelivery gains nothing)
     inactive: int  # followers skipped as inactive (rebuilt when they return)
-    large_account: bool  # True: nothing written, the post is merged at read time
+    large_account: bool  # True: no follower's timeline written, the post is merged at read time
+    active: list[int] = field(default_factory=list)  # the followers it was written for (live updates)
+
+
+def is_large_account(follower_count: int) -> bool:
+    """The one definition (the SQL of `large_followees` asks the same of `users.followers_count`)."""
+    return follower_count > LARGE_ACCOUNT_FOLLOWERS
 
 
 def member(post_id: int, author_id: int) -> bytes:
@@ -123,16 +138,12 @@ def _newest(posts: Iterable[tuple[int, int]], count: int) -> list[tuple[int, int
 
 
 class FeedManager:
-    """Handlers call `fan_out` (post-created), `remove` (post-deleted), `merge` / `unmerge`
-    (followed / unfollowed); the API calls `mark_active` per request, `read` per page, `rebuild`
-    when `read` answers None, and `merge_large_accounts` for followed large accounts. Every
-    operation is batched: one round trip per FANOUT_CHUNK followers or ids, never one per follower."""
-
-    MAX_ITEMS = MAX_ITEMS
-    FANOUT_CHUNK = FANOUT_CHUNK
-    ACTIVE_DAYS = ACTIVE_DAYS
-    LARGE_ACCOUNT_FOLLOWERS = LARGE_ACCOUNT_FOLLOWERS
-    BACKFILL_POSTS = BACKFILL_POSTS
+    """Every home-timeline operation. The flows call `fan_out` (post-created), `remove` (post-deleted),
+    `backfill` / `unmerge_author` (followed / unfollowed); the API calls `read_home` per page (activity,
+    the Redis read, a rebuild from PostgreSQL when missing, the merge of followed large accounts); the
+    seed calls `regenerate`. The lower-level writes (`push`, `merge`, `unmerge`, `rebuild`) and `read`
+    are Redis only. Every operation is batched: one round trip per FANOUT_CHUNK followers or ids, never
+    one per follower."""
 
     def __init__(self, client: redis.Redis, prefix: str = "", clock: Callable[[], float] = time.time) -> None:
         self._redis = client
@@ -150,12 +161,16 @@ class FeedManager:
     # Writes ---------------------------------------------------------------------------------------
 
     def fan_out(self, post_id: int, author_id: int, follower_ids: Sequence[int]) -> FanOut:
-        """The post-created policy: skip large accounts and inactive followers, push to the rest."""
-        if self.is_large_account(len(follower_ids)):
+        """The post-created policy: the author's own timeline and the active followers' get the post;
+        inactive followers are skipped (rebuilt when they return), and so are a large account's."""
+        if is_large_account(len(follower_ids)):
+            self.push(post_id, author_id, [author_id])
             return FanOut(recipients=[], inactive=0, large_account=True)
         active = self.active_followers(follower_ids)
-        recipients = self.push(post_id, author_id, active)
-        return FanOut(recipients, inactive=len(follower_ids) - len(active), large_account=False)
+        written = self.push(post_id, author_id, list(dict.fromkeys([*active, author_id])))  # the author's too
+        followers = set(active)
+        recipients = [user_id for user_id in written if user_id in followers]
+        return FanOut(recipients, inactive=len(follower_ids) - len(active), large_account=False, active=active)
 
     def push(self, post_id: int, author_id: int, follower_ids: Sequence[int]) -> list[int]:
         """Adds the post to every given follower's existing timeline, one script call per chunk.
@@ -246,6 +261,65 @@ class FeedManager:
         return TimelinePage(ids=[p for p, _ in newest], author_ids=[a for _, a in newest],
                             next_cursor=newest[-1][0] if more and newest else None)
 
+    # With PostgreSQL: the source of truth for rebuilds, backfills and large accounts ---------------
+
+    def read_home(self, conn: pg8000.native.Connection, user_id: int, max_id: int | None = None,
+                  limit: int = DEFAULT_PAGE_SIZE) -> TimelinePage:
+        """A page of the user's home timeline, as the API serves it: the user is marked active, a missing
+        timeline (never built, expired, evicted, or dropped for a returning user) is rebuilt before it is
+        read, so a reader never gets an empty page by mistake, and the followed large accounts' newest
+        posts below the same cursor are merged in (one indexed query)."""
+        self.mark_active(user_id)
+        page = self.read(user_id, max_id, limit)
+        if page is None:
+            self.regenerate(conn, user_id)
+            # Still None when evicted between the rebuild and the read (memory pressure): from PostgreSQL.
+            page = self.read(user_id, max_id, limit) or self._page_from_store(conn, user_id, max_id, limit)
+        large = self.large_followees(conn, user_id)
+        if large:
+            page = self.merge_large_accounts(page, posts_store.recent_post_refs(conn, large, limit, max_id), limit)
+        return page
+
+    def regenerate(self, conn: pg8000.native.Connection, user_id: int) -> None:
+        """Rebuild the timeline from PostgreSQL: the user's and their followees' newest published posts,
+        as fan-out would have written them."""
+        self.rebuild(user_id, self._followed_posts(conn, user_id, None, MAX_ITEMS))
+
+    def backfill(self, conn: pg8000.native.Connection, follower_id: int, followee_id: int) -> int | None:
+        """A new follow: the followee's newest BACKFILL_POSTS go into the follower's timeline (None:
+        the timeline is missing, and its rebuild will include them)."""
+        return self.merge(follower_id, posts_store.recent_post_refs(conn, [followee_id], BACKFILL_POSTS))
+
+    def unmerge_author(self, follower_id: int, author_id: int) -> int | None:
+        """An unfollow: the author's posts leave the follower's timeline. Members carry their author, so
+        one read of the (at most MAX_ITEMS) timeline finds exactly them, whatever their age or status,
+        without asking PostgreSQL. None: the timeline is missing."""
+        page = self.read(follower_id, limit=MAX_ITEMS)
+        if page is None:
+            return None
+        theirs = [post_id for post_id, author in zip(page.ids, page.author_ids, strict=True) if author == author_id]
+        return self.unmerge(follower_id, theirs) if theirs else 0
+
+    @staticmethod
+    def large_followees(conn: pg8000.native.Connection, user_id: int) -> list[int]:
+        """The large accounts the user follows: their posts were never fanned out."""
+        return follows_store.followees_with_more_followers_than(conn, user_id, LARGE_ACCOUNT_FOLLOWERS)
+
+    @staticmethod
+    def _followed_posts(conn: pg8000.native.Connection, user_id: int, before: int | None,
+                        limit: int) -> list[tuple[int, int]]:
+        # The user's own posts too: fan-out writes them to the author's timeline.
+        return posts_store.recent_post_refs(conn, [user_id, *follows_store.followee_ids(conn, user_id)], limit,
+                                            before)
+
+    def _page_from_store(self, conn: pg8000.native.Connection, user_id: int, max_id: int | None,
+                         limit: int) -> TimelinePage:
+        refs = self._followed_posts(conn, user_id, max_id, limit + 1)
+        kept = refs[:limit]
+        more = len(refs) > limit
+        return TimelinePage(ids=[p for p, _ in kept], author_ids=[a for _, a in kept],
+                            next_cursor=kept[-1][0] if more and kept else None)
+
     # Activity -------------------------------------------------------------------------------------
 
     def mark_active(self, user_id: int) -> bool:
@@ -275,10 +349,6 @@ class FeedManager:
             pipe.zmscore(self.activity_key, [str(f) for f in chunk])
         scores: list[Any] = [s for chunk_scores in pipe.execute() for s in chunk_scores]
         return [f for f, s in zip(follower_ids, scores, strict=True) if s is not None and s >= cutoff]
-
-    @staticmethod
-    def is_large_account(follower_count: int) -> bool:
-        return follower_count > LARGE_ACCOUNT_FOLLOWERS
 
     # Encoding -------------------------------------------------------------------------------------
 

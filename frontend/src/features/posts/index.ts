@@ -1,4 +1,3 @@
-export { getPost } from "./api/posts";
 export { PostCard } from "./components/post-card";
 export { PostDetail } from "./components/post-detail";
 export { RichText } from "./components/caption";

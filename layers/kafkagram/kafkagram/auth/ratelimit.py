@@ -83,13 +83,21 @@ class RateLimiter:
                 raise ValueError(f"rate limit rule {name!r} needs a positive rate and a burst of at least 1")
         self._rules = dict(rules)
         self._prefix = f"{prefix}ratelimit:"
+        self._redis = client
         self._script = client.register_script(_TOKEN_BUCKET_SCRIPT)
+
+    def bucket_key(self, rule: str, key: str | int) -> str:
+        return f"{self._prefix}{rule}:{key}"
+
+    def reset(self, rule: str, key: str | int) -> None:
+        """A full bucket again (the next request starts a new one)."""
+        self._redis.delete(self.bucket_key(rule, key))
 
     def check(self, rule: str, key: str | int) -> Decision:
         """Take one token from the bucket of (rule, key); KeyError for an unknown rule."""
         limits = self._rules[rule]
         allowed, remaining, wait_ms = self._script(
-            keys=[f"{self._prefix}{rule}:{key}"], args=[limits.burst, repr(limits.per_second)])
+            keys=[self.bucket_key(rule, key)], args=[limits.burst, repr(limits.per_second)])
         if allowed:
             return Decision(True, int(remaining), 0)
         return Decision(False, int(remaining), max(1, math.ceil(int(wait_ms) / MS_PER_S)))

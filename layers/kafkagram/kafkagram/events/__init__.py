@@ -1,7 +1,23 @@
-"""Events: the envelope, the catalogue of types (topic, key, JSON Schema) and validation."""
+"""Events: the envelope, the catalogue of types (topic, key, JSON Schema), validation for producers
+and typed reading for consumers."""
 
 from kafkagram.events.catalog import (
     CATALOG,
+    COMMENT_ADDED,
+    COMMENT_DELETED,
+    LIKE_GIVEN,
+    LIKE_REMOVED,
+    MEDIA_FAILED,
+    MEDIA_PROCESSED,
+    MEDIA_UPLOADED,
+    NOTIFICATION_CREATED,
+    POST_CREATED,
+    POST_DELETED,
+    PROFILE_UPDATED,
+    TIMELINE_UPDATED,
+    USER_FOLLOWED,
+    USER_REGISTERED,
+    USER_UNFOLLOWED,
     EventType,
     UnknownEventType,
     event_schema,
@@ -11,17 +27,36 @@ from kafkagram.events.catalog import (
     types_on,
 )
 from kafkagram.events.envelope import Event, EventValidationError, key_for, new_event, new_event_id, validate
+from kafkagram.events.reading import EventData, UnexpectedEvent, read_data
 
 __all__ = [
     "CATALOG",
+    "COMMENT_ADDED",
+    "COMMENT_DELETED",
+    "LIKE_GIVEN",
+    "LIKE_REMOVED",
+    "MEDIA_FAILED",
+    "MEDIA_PROCESSED",
+    "MEDIA_UPLOADED",
+    "NOTIFICATION_CREATED",
+    "POST_CREATED",
+    "POST_DELETED",
+    "PROFILE_UPDATED",
+    "TIMELINE_UPDATED",
+    "USER_FOLLOWED",
+    "USER_REGISTERED",
+    "USER_UNFOLLOWED",
     "Event",
+    "EventData",
     "EventType",
     "EventValidationError",
+    "UnexpectedEvent",
     "UnknownEventType",
     "event_schema",
     "key_for",
     "new_event",
     "new_event_id",
+    "read_data",
     "spec_for",
     "topic_for",
     "topics",

@@ -48,6 +48,23 @@ TIMELINE_EVENTS = "timeline-events"
 NOTIFICATION_EVENTS = "notification-events"
 MEDIA_EVENTS = "media-events"
 
+# Event types: the names below are the only spelling of each in the code.
+USER_REGISTERED = "user-registered"
+USER_FOLLOWED = "user-followed"
+USER_UNFOLLOWED = "user-unfollowed"
+PROFILE_UPDATED = "profile-updated"
+POST_CREATED = "post-created"
+POST_DELETED = "post-deleted"
+LIKE_GIVEN = "like-given"
+LIKE_REMOVED = "like-removed"
+COMMENT_ADDED = "comment-added"
+COMMENT_DELETED = "comment-deleted"
+TIMELINE_UPDATED = "timeline-updated"
+NOTIFICATION_CREATED = "notification-created"
+MEDIA_UPLOADED = "media-uploaded"
+MEDIA_PROCESSED = "media-processed"
+MEDIA_FAILED = "media-failed"
+
 
 class UnknownEventType(ValueError):
     pass
@@ -135,23 +152,23 @@ _MEDIA = {
 
 _TYPES = [
     EventType(
-        "user-registered", USER_EVENTS, "user_id", "A person created an account.",
+        USER_REGISTERED, USER_EVENTS, "user_id", "A person created an account.",
         {"user_id": _id("the new user (the key)"), "username": _USERNAME,
          "display_name": _text(DISPLAY_NAME_MAX_LENGTH, "name shown on the profile")},
         {"user_id": "1001", "username": "ada", "display_name": "Ada Lovelace"},
     ),
     EventType(
-        "user-followed", USER_EVENTS, "follower_id",
+        USER_FOLLOWED, USER_EVENTS, "follower_id",
         "A user followed another: the follower's timeline gets the followee's recent posts.",
         _FOLLOW, {"follower_id": "1001", "followee_id": "1002"},
     ),
     EventType(
-        "user-unfollowed", USER_EVENTS, "follower_id",
+        USER_UNFOLLOWED, USER_EVENTS, "follower_id",
         "A user unfollowed another: the followee's posts leave the follower's timeline.",
         _FOLLOW, {"follower_id": "1001", "followee_id": "1002"},
     ),
     EventType(
-        "profile-updated", USER_EVENTS, "user_id",
+        PROFILE_UPDATED, USER_EVENTS, "user_id",
         "A user's public profile changed (fields or avatar); carries the new public profile.",
         {"user_id": _id("the user (the key)"),
          "changed": {"type": "array", "minItems": 1, "uniqueItems": True,
@@ -165,7 +182,7 @@ _TYPES = [
          "display_name": "Ada Lovelace", "bio": "", "avatar_media_id": "5001"},
     ),
     EventType(
-        "post-created", POST_EVENTS, "post_id",
+        POST_CREATED, POST_EVENTS, "post_id",
         "A post was published (its media processed): fan it out to the followers' timelines.",
         {"post_id": _id("the post (the key; also its timeline score)"),
          "author_id": _id("the author, whose followers receive it"),
@@ -178,21 +195,21 @@ _TYPES = [
          "media_ids": ["5001", "5002"], "hashtags": ["math"], "mentioned_user_ids": ["1002"]},
     ),
     EventType(
-        "post-deleted", POST_EVENTS, "post_id",
+        POST_DELETED, POST_EVENTS, "post_id",
         "A post was deleted: remove it from timelines and caches.",
         {"post_id": _id("the post (the key)"), "author_id": _id("the author, whose followers had it")},
         {"post_id": "3001", "author_id": "1001"},
     ),
     EventType(
-        "like-given", INTERACTION_EVENTS, "post_id", "A user liked a post.",
+        LIKE_GIVEN, INTERACTION_EVENTS, "post_id", "A user liked a post.",
         _LIKE, {"post_id": "3002", "post_author_id": "1002", "user_id": "1001"},
     ),
     EventType(
-        "like-removed", INTERACTION_EVENTS, "post_id", "A user took back their like.",
+        LIKE_REMOVED, INTERACTION_EVENTS, "post_id", "A user took back their like.",
         _LIKE, {"post_id": "3002", "post_author_id": "1002", "user_id": "1001"},
     ),
     EventType(
-        "comment-added", INTERACTION_EVENTS, "post_id", "A user commented on a post.",
+        COMMENT_ADDED, INTERACTION_EVENTS, "post_id", "A user commented on a post.",
         {"comment_id": _id("the comment"), **_LIKE, "user_id": _id("the comment's author"),
          "text": _text(COMMENT_MAX_LENGTH, "the comment"),
          "mentioned_user_ids": _ids("users mentioned in the comment who exist")},
@@ -200,13 +217,13 @@ _TYPES = [
          "text": "Lovely", "mentioned_user_ids": []},
     ),
     EventType(
-        "comment-deleted", INTERACTION_EVENTS, "post_id",
+        COMMENT_DELETED, INTERACTION_EVENTS, "post_id",
         "A comment was deleted (by its author or the post's author: see actor_id).",
         {"comment_id": _id("the comment"), **_LIKE, "user_id": _id("the comment's author")},
         {"comment_id": "4001", "post_id": "3002", "post_author_id": "1002", "user_id": "1001"},
     ),
     EventType(
-        "timeline-updated", TIMELINE_EVENTS, "user_id",
+        TIMELINE_UPDATED, TIMELINE_EVENTS, "user_id",
         "Posts were added to or removed from a user's home timeline (for live updates).",
         {"user_id": _id("the timeline's owner (the key)"),
          "action": _enum(["added", "removed"], "what happened to the posts"),
@@ -215,7 +232,7 @@ _TYPES = [
         {"user_id": "1002", "action": "added", "post_ids": ["3001"], "author_id": "1001"},
     ),
     EventType(
-        "notification-created", NOTIFICATION_EVENTS, "user_id",
+        NOTIFICATION_CREATED, NOTIFICATION_EVENTS, "user_id",
         "Something happened that a user is told about (stored, counted, pushed, maybe emailed).",
         {"notification_id": _id("the notification (stable, so storing it twice is harmless)"),
          "user_id": _id("the recipient (the key)"),
@@ -228,7 +245,7 @@ _TYPES = [
          "post_id": "3002", "comment_id": None, "text": None},
     ),
     EventType(
-        "media-uploaded", MEDIA_EVENTS, "media_id",
+        MEDIA_UPLOADED, MEDIA_EVENTS, "media_id",
         "An upload completed and was checked (exists, allowed type and size): process it.",
         {**_MEDIA, "bucket": {"type": "string", "minLength": 1, "description": "S3 bucket"},
          "object_key": _OBJECT_KEY, "content_type": _CONTENT_TYPE, "size_bytes": _count("bytes")},
@@ -236,7 +253,7 @@ _TYPES = [
          "object_key": "uploads/1001/5001", "content_type": "image/jpeg", "size_bytes": 2481733},
     ),
     EventType(
-        "media-processed", MEDIA_EVENTS, "media_id",
+        MEDIA_PROCESSED, MEDIA_EVENTS, "media_id",
         "Media was decoded, cleaned and resized: it is ready (posts waiting for it can publish).",
         {**_MEDIA, "width": _count("pixels, after EXIF orientation"), "height": _count("pixels"),
          "blurhash": {"type": "string", "minLength": 6, "description": "placeholder shown while loading"},
@@ -247,7 +264,7 @@ _TYPES = [
                        "content_type": "image/jpeg", "size_bytes": 182311}]},
     ),
     EventType(
-        "media-failed", MEDIA_EVENTS, "media_id",
+        MEDIA_FAILED, MEDIA_EVENTS, "media_id",
         "Media was refused by processing (not an image, animated, too large, a decompression bomb...).",
         {**_MEDIA, "reason": {"type": "string", "pattern": "^[a-z][a-z0-9-]*$",
                               "description": "a stable code, e.g. not-an-image, decompression-bomb"},

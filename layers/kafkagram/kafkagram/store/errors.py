@@ -25,6 +25,12 @@ class Invalid(DomainError):
     http_status = 400
 
 
+class Unauthorized(DomainError):
+    """The caller could not be identified (wrong credentials)."""
+
+    http_status = 401
+
+
 class Forbidden(DomainError):
     """The caller may not do this to something that is not theirs."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pg8000.native
 
-from kafkagram.events import new_event
+from kafkagram.events import USER_FOLLOWED, USER_UNFOLLOWED, new_event
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Invalid, NotFound
 from kafkagram.store.models import SUMMARY_COLUMNS, SUMMARY_WIDTH, UserSummary, summary_from_row
@@ -51,7 +51,7 @@ def follow(conn: pg8000.native.Connection, follower_id: int, followee_id: int) -
         if not conn.run("SELECT 1 FROM users WHERE id = :id", id=followee_id):
             raise NotFound("user-not-found", "no such user")
         return False
-    enqueue(conn, new_event("user-followed", _edge_data(follower_id, followee_id), follower_id))
+    enqueue(conn, new_event(USER_FOLLOWED, _edge_data(follower_id, followee_id), follower_id))
     return True
 
 
@@ -61,7 +61,7 @@ def unfollow(conn: pg8000.native.Connection, follower_id: int, followee_id: int)
     [[deleted, _]] = conn.run(_UNFOLLOW, follower=follower_id, followee=followee_id)
     if not deleted:
         return False
-    enqueue(conn, new_event("user-unfollowed", _edge_data(follower_id, followee_id), follower_id))
+    enqueue(conn, new_event(USER_UNFOLLOWED, _edge_data(follower_id, followee_id), follower_id))
     return True
 
 
@@ -107,3 +107,11 @@ def followee_ids(conn: pg8000.native.Connection, user_id: int) -> list[int]:
     """Everyone `user_id` follows (timeline rebuilds)."""
     return [int(row[0]) for row in conn.run("SELECT followee_id FROM follows WHERE follower_id = :user",
                                             user=user_id)]
+
+
+def followees_with_more_followers_than(conn: pg8000.native.Connection, user_id: int, count: int) -> list[int]:
+    """Whom `user_id` follows among the users with more than `count` followers (the large accounts of
+    `kafkagram.timeline.is_large_account`, whose posts are merged at read time)."""
+    rows = conn.run("SELECT u.id FROM follows f JOIN users u ON u.id = f.followee_id "
+                    "WHERE f.follower_id = :user AND u.followers_count > :count", user=user_id, count=count)
+    return [int(row[0]) for row in rows]

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 import pg8000.native
 
-from kafkagram.events import new_event
+from kafkagram.db import changes
+from kafkagram.events import COMMENT_ADDED, COMMENT_DELETED, LIKE_GIVEN, LIKE_REMOVED, new_event
 from kafkagram.events.catalog import COMMENT_MAX_LENGTH
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Forbidden, Invalid, NotFound
@@ -52,7 +53,8 @@ def like(conn: pg8000.native.Connection, user_id: int, post_id: int) -> bool:
     if author_id is None:
         raise NotFound("post-not-found", "no such post")
     if inserted:
-        enqueue(conn, new_event("like-given", _like_data(post_id, author_id, user_id), user_id))
+        enqueue(conn, new_event(LIKE_GIVEN, _like_data(post_id, author_id, user_id), user_id))
+        changes(conn).posts.add(post_id)  # its like count
     return bool(inserted)
 
 
@@ -63,7 +65,8 @@ def unlike(conn: pg8000.native.Connection, user_id: int, post_id: int) -> bool:
     if author_id is None:
         raise NotFound("post-not-found", "no such post")
     if deleted:
-        enqueue(conn, new_event("like-removed", _like_data(post_id, author_id, user_id), user_id))
+        enqueue(conn, new_event(LIKE_REMOVED, _like_data(post_id, author_id, user_id), user_id))
+        changes(conn).posts.add(post_id)
     return bool(deleted)
 
 
@@ -103,19 +106,22 @@ def add_comment(conn: pg8000.native.Connection, user_id: int, post_id: int, body
         raise NotFound("post-not-found", "no such post")
     comment, post_author_id = comment_from_row(rows[0]), rows[0][-2]  # the columns after the comment's
     mentioned = resolve_usernames(conn, parse_text(body).mentions)
-    enqueue(conn, new_event("comment-added", {
+    enqueue(conn, new_event(COMMENT_ADDED, {
         "comment_id": str(comment.id), **_like_data(post_id, post_author_id, user_id), "text": body,
         "mentioned_user_ids": [str(mentioned_id) for mentioned_id in mentioned]}, user_id))
+    changes(conn).posts.add(post_id)  # its comment count
     return comment
 
 
-def delete_comment(conn: pg8000.native.Connection, comment_id: int, user_id: int) -> None:
+def delete_comment(conn: pg8000.native.Connection, comment_id: int, user_id: int, *,
+                   post_id: int | None = None) -> None:
     """Delete a comment: its author may, and so may the post's author (any comment on their post).
-    Kept as a row with deleted_at; emits comment-deleted with the deleter as actor."""
+    Kept as a row with deleted_at; emits comment-deleted with the deleter as actor. With `post_id`, a
+    comment of another post is not found (a URL names the post and the comment)."""
     require_transaction(conn, "delete_comment")
     rows = conn.run("SELECT c.author_id, c.post_id, p.author_id FROM comments c JOIN posts p ON p.id = c.post_id "
                     "WHERE c.id = :id AND c.deleted_at IS NULL FOR UPDATE OF c", id=comment_id)
-    if not rows:
+    if not rows or post_id not in (None, rows[0][1]):
         raise NotFound("comment-not-found", "no such comment")
     comment_author_id, post_id, post_author_id = rows[0]
     if user_id not in (comment_author_id, post_author_id):
@@ -123,8 +129,9 @@ def delete_comment(conn: pg8000.native.Connection, comment_id: int, user_id: int
     conn.run("WITH c AS (UPDATE comments SET deleted_at = now(), deleted_by = :user WHERE id = :id RETURNING post_id) "
              "UPDATE posts SET comments_count = comments_count - 1 WHERE id IN (SELECT post_id FROM c)",
              id=comment_id, user=user_id)
-    enqueue(conn, new_event("comment-deleted", {
+    enqueue(conn, new_event(COMMENT_DELETED, {
         "comment_id": str(comment_id), **_like_data(post_id, post_author_id, comment_author_id)}, user_id))
+    changes(conn).posts.add(post_id)
 
 
 def comments_page(conn: pg8000.native.Connection, post_id: int, cursor: str | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pg8000.native
 
-from kafkagram.events import new_event
+from kafkagram.events import MEDIA_FAILED, MEDIA_PROCESSED, MEDIA_UPLOADED, new_event
 from kafkagram.events.catalog import FAILURE_MESSAGE_MAX_LENGTH
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
@@ -87,7 +87,7 @@ def mark_uploaded(conn: pg8000.native.Connection, media_id: int, owner_id: int, 
                     f"updated_at = now() WHERE m.id = :id RETURNING {MEDIA_COLUMNS}",
                     id=media_id, content_type=content_type, size=size_bytes)
     media = media_from_row(rows[0])
-    enqueue(conn, new_event("media-uploaded", {
+    enqueue(conn, new_event(MEDIA_UPLOADED, {
         **_media_data(media), "bucket": bucket, "object_key": media.object_key,
         "content_type": media.content_type, "size_bytes": media.size_bytes}, owner_id))
     return media
@@ -107,7 +107,7 @@ def mark_ready(conn: pg8000.native.Connection, media_id: int, width: int, height
         get_media(conn, media_id)  # NotFound when it does not exist at all
         return None
     media = media_from_row(rows[0])
-    enqueue(conn, new_event("media-processed", {
+    enqueue(conn, new_event(MEDIA_PROCESSED, {
         **_media_data(media), "width": width, "height": height, "blurhash": blurhash,
         "variants": variants}, None))
     return media
@@ -128,5 +128,5 @@ def mark_failed(conn: pg8000.native.Connection, media_id: int, reason: str, mess
         get_media(conn, media_id)
         return None
     media = media_from_row(rows[0])
-    enqueue(conn, new_event("media-failed", {**_media_data(media), "reason": reason, "message": message}, None))
+    enqueue(conn, new_event(MEDIA_FAILED, {**_media_data(media), "reason": reason, "message": message}, None))
     return media

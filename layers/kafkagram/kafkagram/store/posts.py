@@ -10,7 +10,8 @@ from typing import Any
 
 import pg8000.native
 
-from kafkagram.events import new_event
+from kafkagram.db import changes
+from kafkagram.events import POST_CREATED, POST_DELETED, new_event
 from kafkagram.events.catalog import CAPTION_MAX_LENGTH, HASHTAG_MAX_LENGTH, POST_MAX_MEDIA, USERNAME_PATTERN
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
@@ -124,7 +125,7 @@ def publish_post_when_media_ready(conn: pg8000.native.Connection, post_id: int) 
     if not rows:
         return False
     post_id, author_id, caption, hashtags, media_ids, mentioned, _ = rows[0]
-    enqueue(conn, new_event("post-created", {
+    enqueue(conn, new_event(POST_CREATED, {
         "post_id": str(post_id), "author_id": str(author_id), "caption": caption,
         "media_ids": [str(media_id) for media_id in media_ids], "hashtags": hashtags,
         "mentioned_user_ids": [str(user_id) for user_id in mentioned]}, author_id))
@@ -160,7 +161,8 @@ def delete_post(conn: pg8000.native.Connection, post_id: int, user_id: int) -> N
     conn.run("UPDATE posts SET status = 'deleted', deleted_at = now() WHERE id = :id", id=post_id)
     if status == "published":
         conn.run("UPDATE users SET posts_count = posts_count - 1 WHERE id = :id", id=author_id)
-    enqueue(conn, new_event("post-deleted", {"post_id": str(post_id), "author_id": str(author_id)}, user_id))
+    enqueue(conn, new_event(POST_DELETED, {"post_id": str(post_id), "author_id": str(author_id)}, user_id))
+    changes(conn).posts.add(post_id)
 
 
 def get_post(conn: pg8000.native.Connection, post_id: int, viewer_id: int | None = None) -> Post:

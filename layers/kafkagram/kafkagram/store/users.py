@@ -9,7 +9,7 @@ from typing import Any
 
 import pg8000.native
 
-from kafkagram.events import new_event
+from kafkagram.events import PROFILE_UPDATED, USER_REGISTERED, new_event
 from kafkagram.events.catalog import BIO_MAX_LENGTH, DISPLAY_NAME_MAX_LENGTH, USERNAME_PATTERN
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
@@ -68,7 +68,7 @@ def create_user(conn: pg8000.native.Connection, username: str, email: str, passw
     if not rows:
         raise _registration_conflict(conn, username)
     user = user_from_row(rows[0])
-    enqueue(conn, new_event("user-registered", {"user_id": str(user.id), "username": user.username,
+    enqueue(conn, new_event(USER_REGISTERED, {"user_id": str(user.id), "username": user.username,
                                                 "display_name": user.display_name}, user.id))
     return user
 
@@ -138,7 +138,7 @@ def update_profile(conn: pg8000.native.Connection, user_id: int, *, username: st
     if not rows:
         raise Conflict("username-taken", f"the username {wanted['username']!r} is taken")
     user = user_from_row(rows[0])
-    enqueue(conn, new_event("profile-updated", _profile_data(user, list(wanted)), user.id))
+    enqueue(conn, new_event(PROFILE_UPDATED, _profile_data(user, list(wanted)), user.id))
     return user
 
 
@@ -173,6 +173,19 @@ def _profile_data(user: User, changed: list[str]) -> dict[str, Any]:
     return {"user_id": str(user.id), "changed": changed, "username": user.username,
             "display_name": user.display_name, "bio": user.bio,
             "avatar_media_id": None if user.avatar_media_id is None else str(user.avatar_media_id)}
+
+
+def set_avatar_if_newer(conn: pg8000.native.Connection, user_id: int, media_id: int) -> bool:
+    """Make a processed avatar the user's, unless a newer one is set already; True when it changed.
+
+    Locks the user, so two avatars processed at once apply one after the other; media ids are
+    time-ordered, so an older upload that finishes late does not replace a newer avatar."""
+    require_transaction(conn, "set_avatar_if_newer")
+    rows = conn.run("SELECT avatar_media_id FROM users WHERE id = :id FOR UPDATE", id=user_id)
+    if not rows or (rows[0][0] is not None and rows[0][0] >= media_id):
+        return False
+    update_profile(conn, user_id, avatar_media_id=media_id)
+    return True
 
 
 def update_settings(conn: pg8000.native.Connection, user_id: int, changes: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 import { api } from "@/lib/api-client";
 import type { UserPage } from "@/lib/api-types";
 
-export async function searchUsers(prefix: string, signal?: AbortSignal, cursor?: string | null): Promise<UserPage> {
-  return (await api.get<UserPage>("/api/users", { params: { prefix, cursor: cursor ?? undefined, limit: 20 }, signal })).data;
+export function searchUsers(prefix: string, cursor: string | null, signal?: AbortSignal): Promise<UserPage> {
+  return api.get("/api/users", { query: { prefix, cursor, limit: 20 }, signal });
 }

@@ -1,40 +1,19 @@
 import { Search } from "lucide-react";
-import { useEffect, useState } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
 import { UserAvatar } from "@/components/ui/avatar";
 import { Input } from "@/components/ui/input";
 import { Spinner } from "@/components/ui/spinner";
-import type { UserSummary } from "@/lib/api-types";
-import { errorMessage } from "@/lib/errors";
+import { useCursorPages } from "@/lib/cursor-pages";
 import { searchUsers } from "../api/search";
 import { useDebounced } from "../hooks/use-debounced";
-
-interface Answer {
-  prefix: string;
-  users: UserSummary[];
-  error: string | null;
-}
 
 export function UserSearch({ initial = "" }: { initial?: string }) {
   const [query, setQuery] = useState(initial);
   const prefix = useDebounced(query.trim().replace(/^@/, ""));
-  const [answer, setAnswer] = useState<Answer>({ prefix: "", users: [], error: null });
-
-  useEffect(() => {
-    if (!prefix) return;
-    const controller = new AbortController();
-    searchUsers(prefix, controller.signal)
-      .then((page) => setAnswer({ prefix, users: page.items, error: null }))
-      .catch((e: unknown) => {
-        if (!controller.signal.aborted) setAnswer({ prefix, users: [], error: errorMessage(e) });
-      });
-    return () => controller.abort();
-  }, [prefix]);
-
-  const current = prefix !== "" && answer.prefix === prefix;
-  const loading = prefix !== "" && !current;
-  const results = current ? answer.users : [];
-  const error = current ? answer.error : null;
+  // The first page only: a longer prefix is the way to narrow down.
+  const { items: results, status, loading, error } = useCursorPages(prefix || null,
+    (cursor, signal) => searchUsers(prefix, cursor, signal));
 
   return (
     <section aria-labelledby="explore-title" className="grid gap-4 px-3 sm:px-0">
@@ -46,7 +25,7 @@ export function UserSearch({ initial = "" }: { initial?: string }) {
       </div>
       {loading ? <Spinner label="Searching" /> : null}
       {error ? <p role="alert" className="text-sm text-destructive">{error}</p> : null}
-      {current && results.length === 0 && !error ? <p className="text-sm text-muted-foreground">Nobody's username starts with “{prefix}”.</p> : null}
+      {status === "ready" && results.length === 0 ? <p className="text-sm text-muted-foreground">Nobody's username starts with “{prefix}”.</p> : null}
       {!prefix ? <p className="text-sm text-muted-foreground">Find people by the start of their username.</p> : null}
       <ul className="grid gap-1" aria-label="Search results">
         {results.map((user) => (

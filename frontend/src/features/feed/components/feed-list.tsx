@@ -44,7 +44,7 @@ export function FeedList({ renderPost, empty }: { renderPost: (post: Post, index
     const target = sentinel.current;
     if (!target || !cursor) return;
     const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) loadMore().catch((e: unknown) => toast.error(e, "Could not load more posts"));
+      if (entries.some((e) => e.isIntersecting)) void loadMore();
     }, { rootMargin: "800px 0px" });
     observer.observe(target);
     return () => observer.disconnect();

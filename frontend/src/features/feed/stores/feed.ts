@@ -4,17 +4,14 @@
  */
 import { create } from "zustand";
 import type { Post, PostPage } from "@/lib/api-types";
+import { createCursorPager, type CursorPager, type CursorPages } from "@/lib/cursor-pages";
 import { errorMessage } from "@/lib/errors";
-import { type FeedOrder, getPostById, getTimeline } from "../api/timeline";
+import { getPost } from "@/lib/posts";
+import { toast } from "@/lib/toast";
+import { type FeedOrder, getTimeline } from "../api/timeline";
 
-export type FeedStatus = "idle" | "loading" | "ready" | "error";
-
-export interface FeedState {
+export interface FeedState extends Omit<CursorPages<Post>, "items"> {
   posts: Post[];
-  cursor: string | null;
-  status: FeedStatus;
-  loadingMore: boolean;
-  error: string | null;
   /** Ids announced live and not shown yet. */
   incoming: string[];
   /** The reader's own posts published in this session: kept at the top even when the timeline
@@ -47,50 +44,23 @@ function withOwn(items: Post[], own: Post[]): Post[] {
 
 type Fetch = (cursor?: string | null, order?: FeedOrder) => Promise<PostPage>;
 
-export function createFeedStore(fetchPage: Fetch = getTimeline, fetchPost: (id: string) => Promise<Post> = getPostById) {
-  return create<FeedState>()((set, get) => ({
-    posts: [],
-    cursor: null,
-    status: "idle",
-    loadingMore: false,
-    error: null,
-    incoming: [],
-    own: [],
-    order: "recent",
+const EMPTY = {
+  posts: [], cursor: null, status: "idle", loadingMore: false, error: null, incoming: [], own: [], order: "recent",
+} satisfies Partial<FeedState>;
+
+export function createFeedStore(fetchPage: Fetch = getTimeline, fetchPost: (id: string) => Promise<Post> = getPost) {
+  const feed = create<FeedState>()((set, get) => ({
+    ...EMPTY,
     setOrder: async (order) => {
       if (order === get().order) return;
       set({ order, posts: [], cursor: null, incoming: [] });
       await get().loadFirst();
     },
     loadFirst: async () => {
-      set({ status: "loading", error: null });
-      try {
-        const order = get().order;
-        const page = await fetchPage(null, order);
-        set((state) => ({ posts: order === "recent" ? withOwn(page.items, state.own) : page.items, cursor: page.next_cursor ?? null, status: "ready", incoming: [] }));
-      } catch (error) {
-        set({ status: "error", error: errorMessage(error) });
-      }
+      await pager.loadFirst();
+      if (get().status === "ready") set({ incoming: [] }); // the first page holds what was announced
     },
-    loadMore: async () => {
-      const { cursor, loadingMore, status } = get();
-      if (!cursor || loadingMore || status !== "ready") return;
-      set({ loadingMore: true });
-      try {
-        const page = await fetchPage(cursor, get().order);
-        set((state) => {
-          const known = new Set(state.posts.map((p) => p.id));
-          return {
-            posts: [...state.posts, ...page.items.filter((p) => !known.has(p.id))],
-            cursor: page.next_cursor ?? null,
-            loadingMore: false,
-          };
-        });
-      } catch (error) {
-        set({ loadingMore: false, error: errorMessage(error) });
-        throw error;
-      }
-    },
+    loadMore: () => pager.loadMore(),
     announce: (action, postIds) =>
       set((state) => {
         if (action === "removed") {
@@ -136,8 +106,23 @@ export function createFeedStore(fetchPage: Fetch = getTimeline, fetchPost: (id: 
       const fresh = await fetchPost(postId);
       set((state) => ({ posts: state.posts.map((p) => (p.id === postId ? fresh : p)) }));
     },
-    reset: () => set({ posts: [], cursor: null, status: "idle", loadingMore: false, error: null, incoming: [], own: [], order: "recent" }),
+    reset: () => {
+      pager.cancel();
+      set(EMPTY);
+    },
   }));
+  const pager: CursorPager = createCursorPager<Post>(
+    (cursor) => fetchPage(cursor, feed.getState().order),
+    () => ({ ...feed.getState(), items: feed.getState().posts }),
+    ({ items, ...patch }) => feed.setState(items ? { ...patch, posts: items } : patch),
+    {
+      firstPage: (items) => (feed.getState().order === "recent" ? withOwn(items, feed.getState().own) : items),
+      onError: (error, page) => {
+        if (page === "more") toast.error(error, "Could not load more posts"); // a failed first page shows in the list
+      },
+    },
+  );
+  return feed;
 }
 
 export const useFeed = createFeedStore();

@@ -1,14 +1,14 @@
 import { api } from "@/lib/api-client";
-import type { NotificationPage, UnreadCount } from "@/lib/api-types";
+import type { NotificationPage } from "@/lib/api-types";
 
-export async function listNotifications(cursor?: string | null): Promise<NotificationPage> {
-  return (await api.get<NotificationPage>("/api/notifications", { params: { cursor: cursor ?? undefined, limit: 20 } })).data;
+export function listNotifications(cursor?: string | null): Promise<NotificationPage> {
+  return api.get("/api/notifications", { query: { cursor, limit: 20 } });
 }
 
 export async function unreadCount(): Promise<number> {
-  return (await api.get<UnreadCount>("/api/notifications/unread-count")).data.count;
+  return (await api.get("/api/notifications/unread-count")).count;
 }
 
 export async function markRead(ids?: string[]): Promise<number> {
-  return (await api.post<{ marked: number }>("/api/notifications/read", ids ? { ids } : {})).data.marked;
+  return (await api.post("/api/notifications/read", { body: ids ? { ids } : {} })).marked;
 }

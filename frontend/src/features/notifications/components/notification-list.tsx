@@ -46,7 +46,8 @@ function Item({ notification }: { notification: Notification }) {
 }
 
 export function NotificationList() {
-  const { items, loading, loaded, error, cursor, unread, load, markAllRead } = useNotifications();
+  const { items, status, loadingMore, error, cursor, unread, load, markAllRead } = useNotifications();
+  const loading = status === "loading" || loadingMore;
 
   useEffect(() => {
     void load();
@@ -62,7 +63,7 @@ export function NotificationList() {
         </Button>
       </div>
       {error ? <p role="alert" className="px-3 text-sm text-destructive">{error}</p> : null}
-      {loaded && items.length === 0 ? <p className="p-6 text-center text-sm text-muted-foreground">Nothing yet. Likes, comments, mentions and new followers show up here.</p> : null}
+      {status === "ready" && items.length === 0 ? <p className="p-6 text-center text-sm text-muted-foreground">Nothing yet. Likes, comments, mentions and new followers show up here.</p> : null}
       <ul className="grid gap-1">{items.map((n) => <Item key={n.id} notification={n} />)}</ul>
       {loading ? <Spinner className="py-4" label="Loading notifications" /> : null}
       {!loading && cursor ? <Button variant="link" onClick={() => void load(true)}>Load more</Button> : null}

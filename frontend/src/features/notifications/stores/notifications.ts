@@ -4,17 +4,13 @@
  */
 import { create } from "zustand";
 import type { Notification } from "@/lib/api-types";
-import { errorMessage } from "@/lib/errors";
+import { createCursorPager, type CursorPager, type CursorPages, NO_PAGES } from "@/lib/cursor-pages";
 import { listNotifications, markRead, unreadCount } from "../api/notifications";
 
-interface NotificationsState {
+interface NotificationsState extends CursorPages<Notification> {
   unread: number;
-  items: Notification[];
-  cursor: string | null;
-  loading: boolean;
-  loaded: boolean;
-  error: string | null;
   refreshUnread: () => Promise<void>;
+  /** The first page again, or the next one. */
   load: (more?: boolean) => Promise<void>;
   markAllRead: () => Promise<void>;
   markOneRead: (id: string) => Promise<void>;
@@ -24,32 +20,14 @@ interface NotificationsState {
 let unreadRequest = 0;
 
 export const useNotifications = create<NotificationsState>()((set, get) => ({
+  ...NO_PAGES,
   unread: 0,
-  items: [],
-  cursor: null,
-  loading: false,
-  loaded: false,
-  error: null,
   refreshUnread: async () => {
     const request = ++unreadRequest;
     const count = await unreadCount();
     if (request === unreadRequest) set({ unread: count });
   },
-  load: async (more = false) => {
-    if (get().loading || (more && !get().cursor)) return;
-    set({ loading: true, error: null });
-    try {
-      const page = await listNotifications(more ? get().cursor : null);
-      set((state) => ({
-        items: more ? [...state.items, ...page.items.filter((n) => !state.items.some((m) => m.id === n.id))] : page.items,
-        cursor: page.next_cursor ?? null,
-        loading: false,
-        loaded: true,
-      }));
-    } catch (error) {
-      set({ loading: false, error: errorMessage(error) });
-    }
-  },
+  load: (more = false) => (more ? pager.loadMore() : pager.loadFirst()),
   markAllRead: async () => {
     const before = get();
     set({ unread: 0, items: before.items.map((n) => ({ ...n, read: true })) });
@@ -66,5 +44,11 @@ export const useNotifications = create<NotificationsState>()((set, get) => ({
     set((state) => ({ unread: Math.max(0, state.unread - 1), items: state.items.map((n) => (n.id === id ? { ...n, read: true } : n)) }));
     await markRead([id]).catch(() => undefined);
   },
-  reset: () => set({ unread: 0, items: [], cursor: null, loading: false, loaded: false, error: null }),
+  reset: () => {
+    pager.cancel();
+    set({ ...NO_PAGES, unread: 0 });
+  },
 }));
+
+const pager: CursorPager = createCursorPager<Notification>((cursor) => listNotifications(cursor), useNotifications.getState,
+  useNotifications.setState);

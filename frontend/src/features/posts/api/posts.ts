@@ -1,30 +1,26 @@
 import { api } from "@/lib/api-client";
-import type { Comment, CommentPage, Post } from "@/lib/api-types";
-
-export async function getPost(id: string): Promise<Post> {
-  return (await api.get<Post>(`/api/posts/${id}`)).data;
-}
+import type { Comment, CommentPage } from "@/lib/api-types";
 
 export async function deletePost(id: string): Promise<void> {
-  await api.delete(`/api/posts/${id}`);
+  await api.delete("/api/posts/{post_id}", { path: { post_id: id } });
 }
 
 export async function likePost(id: string): Promise<void> {
-  await api.put(`/api/posts/${id}/like`);
+  await api.put("/api/posts/{post_id}/like", { path: { post_id: id } });
 }
 
 export async function unlikePost(id: string): Promise<void> {
-  await api.delete(`/api/posts/${id}/like`);
+  await api.delete("/api/posts/{post_id}/like", { path: { post_id: id } });
 }
 
-export async function listComments(postId: string, cursor?: string | null): Promise<CommentPage> {
-  return (await api.get<CommentPage>(`/api/posts/${postId}/comments`, { params: { cursor: cursor ?? undefined, limit: 20 } })).data;
+export function listComments(postId: string, cursor: string | null, signal?: AbortSignal): Promise<CommentPage> {
+  return api.get("/api/posts/{post_id}/comments", { path: { post_id: postId }, query: { cursor, limit: 20 }, signal });
 }
 
-export async function addComment(postId: string, body: string): Promise<Comment> {
-  return (await api.post<Comment>(`/api/posts/${postId}/comments`, { body })).data;
+export function addComment(postId: string, body: string): Promise<Comment> {
+  return api.post("/api/posts/{post_id}/comments", { path: { post_id: postId }, body: { body } });
 }
 
 export async function deleteComment(postId: string, commentId: string): Promise<void> {
-  await api.delete(`/api/posts/${postId}/comments/${commentId}`);
+  await api.delete("/api/posts/{post_id}/comments/{comment_id}", { path: { post_id: postId, comment_id: commentId } });
 }

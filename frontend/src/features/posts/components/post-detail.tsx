@@ -1,5 +1,5 @@
 import { Trash2 } from "lucide-react";
-import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { type FormEvent, useState } from "react";
 import { Link } from "react-router";
 import { UserAvatar } from "@/components/ui/avatar";
 import { Button } from "@/components/ui/button";
@@ -7,11 +7,13 @@ import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/
 import { Textarea } from "@/components/ui/input";
 import { Spinner } from "@/components/ui/spinner";
 import type { Comment, Post } from "@/lib/api-types";
-import { toApiError } from "@/lib/errors";
+import { useCursorPages, useResource } from "@/lib/cursor-pages";
+import { notFoundAs } from "@/lib/errors";
+import { getPost } from "@/lib/posts";
 import { useSession } from "@/lib/session";
 import { toast } from "@/lib/toast";
 import { plural, relativeTime } from "@/lib/utils";
-import { addComment, deleteComment, deletePost, getPost, listComments } from "../api/posts";
+import { addComment, deleteComment, deletePost, listComments } from "../api/posts";
 import { useLike } from "../hooks/use-like";
 import { RichText } from "./caption";
 import { LikeButton } from "./like-button";
@@ -22,43 +24,10 @@ const MAX_COMMENT = 2200;
 
 function Comments({ post, onCountChange }: { post: Post; onCountChange: (by: number) => void }) {
   const me = useSession((s) => s.user);
-  const [items, setItems] = useState<Comment[]>([]);
-  const [cursor, setCursor] = useState<string | null | undefined>(undefined);
-  const [loading, setLoading] = useState(true);
+  const { items, loading, cursor, loadMore, update: setItems } = useCursorPages(post.id,
+    (from, signal) => listComments(post.id, from, signal), (error) => toast.error(error, "Could not load the comments"));
   const [body, setBody] = useState("");
   const [sending, setSending] = useState(false);
-
-  const load = useCallback(async (from: string | null | undefined) => {
-    try {
-      const page = await listComments(post.id, from);
-      setItems((current) => (from ? [...current, ...page.items] : page.items));
-      setCursor(page.next_cursor ?? null);
-    } catch (error) {
-      toast.error(error, "Could not load the comments");
-    } finally {
-      setLoading(false);
-    }
-  }, [post.id]);
-
-  useEffect(() => {
-    let live = true;
-    listComments(post.id)
-      .then((page) => {
-        if (!live) return;
-        setItems(page.items);
-        setCursor(page.next_cursor ?? null);
-      })
-      .catch((error: unknown) => toast.error(error, "Could not load the comments"))
-      .finally(() => live && setLoading(false));
-    return () => {
-      live = false;
-    };
-  }, [post.id]);
-
-  function loadMore() {
-    setLoading(true);
-    void load(cursor);
-  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -84,7 +53,7 @@ function Comments({ post, onCountChange }: { post: Post; onCountChange: (by: num
     try {
       await deleteComment(post.id, comment.id);
     } catch (error) {
-      setItems(before);
+      setItems(() => before);
       onCountChange(1);
       toast.error(error, "Could not delete the comment");
     }
@@ -113,7 +82,7 @@ function Comments({ post, onCountChange }: { post: Post; onCountChange: (by: num
       </ul>
       {loading ? <Spinner label="Loading comments" /> : null}
       {!loading && cursor ? (
-        <Button variant="link" size="sm" className="justify-self-start" onClick={loadMore}>Load more comments</Button>
+        <Button variant="link" size="sm" className="justify-self-start" onClick={() => void loadMore()}>Load more comments</Button>
       ) : null}
       {!loading && items.length === 0 ? <p className="text-sm text-muted-foreground">No comments yet.</p> : null}
       <form onSubmit={submit} className="grid gap-2">
@@ -156,7 +125,7 @@ function DeletePost({ post, onDeleted }: { post: Post; onDeleted: () => void }) 
   );
 }
 
-function DetailBody({ post, setPost, onDeleted }: { post: Post; setPost: (post: Post) => void; onDeleted: () => void }) {
+function DetailBody({ post, onCommentsChange, onDeleted }: { post: Post; onCommentsChange: (by: number) => void; onDeleted: () => void }) {
   const me = useSession((s) => s.user);
   const { liked, count, toggle } = useLike(post);
   const alt = post.caption ? `Photo by ${post.author.username}: ${post.caption.slice(0, 120)}` : `Photo by ${post.author.username}`;
@@ -179,7 +148,7 @@ function DetailBody({ post, setPost, onDeleted }: { post: Post; setPost: (post: 
             <span className="font-semibold" data-testid="likes-count">{plural(count, "like")}</span>
             <span className="ml-auto text-muted-foreground">{plural(post.comments_count, "comment")}</span>
           </div>
-          <Comments post={post} onCountChange={(by) => setPost({ ...post, comments_count: Math.max(0, post.comments_count + by) })} />
+          <Comments post={post} onCountChange={onCommentsChange} />
           {me?.id === post.author.id ? <DeletePost post={post} onDeleted={onDeleted} /> : null}
         </div>
       </div>
@@ -188,20 +157,11 @@ function DetailBody({ post, setPost, onDeleted }: { post: Post; setPost: (post: 
 }
 
 export function PostDetail({ postId, onDeleted }: { postId: string; onDeleted: () => void }) {
-  const [post, setPost] = useState<Post | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let live = true;
-    getPost(postId)
-      .then((p) => live && setPost(p))
-      .catch((e: unknown) => live && setError(toApiError(e).status === 404 ? "This post does not exist or was deleted." : toApiError(e).message));
-    return () => {
-      live = false;
-    };
-  }, [postId]);
+  const { data: post, error, update } = useResource(postId,
+    (signal) => getPost(postId, signal).catch(notFoundAs("This post does not exist or was deleted.")));
 
   if (error) return <p role="alert" className="p-6 text-center text-sm text-muted-foreground">{error}</p>;
   if (!post) return <div className="flex justify-center p-10"><Spinner label="Loading the post" /></div>;
-  return <DetailBody post={post} setPost={setPost} onDeleted={onDeleted} />;
+  const onCommentsChange = (by: number) => update((p) => ({ ...p, comments_count: Math.max(0, p.comments_count + by) }));
+  return <DetailBody post={post} onCommentsChange={onCommentsChange} onDeleted={onDeleted} />;
 }

@@ -1,26 +1,27 @@
 import { api } from "@/lib/api-client";
 import type { Me, PostPage, PublicProfile, UpdateProfileRequest, UserPage } from "@/lib/api-types";
 
-export async function getProfile(username: string): Promise<PublicProfile> {
-  return (await api.get<PublicProfile>(`/api/users/${encodeURIComponent(username)}`)).data;
+export function getProfile(username: string, signal?: AbortSignal): Promise<PublicProfile> {
+  return api.get("/api/users/{username}", { path: { username }, signal });
 }
 
-export async function getUserPosts(username: string, cursor?: string | null): Promise<PostPage> {
-  return (await api.get<PostPage>(`/api/users/${encodeURIComponent(username)}/posts`, { params: { cursor: cursor ?? undefined, limit: 18 } })).data;
+export function getUserPosts(username: string, cursor: string | null, signal?: AbortSignal): Promise<PostPage> {
+  return api.get("/api/users/{username}/posts", { path: { username }, query: { cursor, limit: 18 }, signal });
 }
 
 export async function follow(username: string): Promise<void> {
-  await api.put(`/api/users/${encodeURIComponent(username)}/follow`);
+  await api.put("/api/users/{username}/follow", { path: { username } });
 }
 
 export async function unfollow(username: string): Promise<void> {
-  await api.delete(`/api/users/${encodeURIComponent(username)}/follow`);
+  await api.delete("/api/users/{username}/follow", { path: { username } });
 }
 
-export async function listConnections(username: string, which: "followers" | "following", cursor?: string | null): Promise<UserPage> {
-  return (await api.get<UserPage>(`/api/users/${encodeURIComponent(username)}/${which}`, { params: { cursor: cursor ?? undefined, limit: 20 } })).data;
+export function listConnections(username: string, which: "followers" | "following", cursor: string | null,
+  signal?: AbortSignal): Promise<UserPage> {
+  return api.get(`/api/users/{username}/${which}`, { path: { username }, query: { cursor, limit: 20 }, signal });
 }
 
-export async function updateMe(body: UpdateProfileRequest): Promise<Me> {
-  return (await api.patch<Me>("/api/me", body)).data;
+export function updateMe(body: UpdateProfileRequest): Promise<Me> {
+  return api.patch("/api/me", { body });
 }

@@ -1,44 +1,15 @@
-import { useEffect, useState } from "react";
 import { Link } from "react-router";
 import { UserAvatar } from "@/components/ui/avatar";
 import { Button } from "@/components/ui/button";
 import { DialogContent } from "@/components/ui/dialog";
 import { Spinner } from "@/components/ui/spinner";
-import type { UserSummary } from "@/lib/api-types";
+import { useCursorPages } from "@/lib/cursor-pages";
 import { toast } from "@/lib/toast";
 import { listConnections } from "../api/profile";
 
 export function ConnectionsDialog({ username, which }: { username: string; which: "followers" | "following" }) {
-  const [users, setUsers] = useState<UserSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-
-  async function load(from: string | null) {
-    try {
-      const page = await listConnections(username, which, from);
-      setUsers((current) => (from ? [...current, ...page.items] : page.items));
-      setCursor(page.next_cursor ?? null);
-    } catch (error) {
-      toast.error(error);
-    } finally {
-      setLoading(false);
-    }
-  }
-
-  useEffect(() => {
-    let live = true;
-    listConnections(username, which)
-      .then((page) => {
-        if (!live) return;
-        setUsers(page.items);
-        setCursor(page.next_cursor ?? null);
-      })
-      .catch((error: unknown) => toast.error(error))
-      .finally(() => live && setLoading(false));
-    return () => {
-      live = false;
-    };
-  }, [username, which]);
+  const { items: users, loading, cursor, loadMore } = useCursorPages(`${which}/${username}`,
+    (from, signal) => listConnections(username, which, from, signal), (error) => toast.error(error));
 
   return (
     <DialogContent title={which === "followers" ? "Followers" : "Following"}>
@@ -57,10 +28,7 @@ export function ConnectionsDialog({ username, which }: { username: string; which
       </ul>
       {loading ? <Spinner /> : null}
       {!loading && users.length === 0 ? <p className="text-sm text-muted-foreground">Nobody yet.</p> : null}
-      {!loading && cursor ? <Button variant="link" onClick={() => {
-        setLoading(true);
-        void load(cursor);
-      }}>Load more</Button> : null}
+      {!loading && cursor ? <Button variant="link" onClick={() => void loadMore()}>Load more</Button> : null}
     </DialogContent>
   );
 }

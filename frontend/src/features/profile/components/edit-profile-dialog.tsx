@@ -62,10 +62,10 @@ export function EditProfileDialog({ me, onSaved }: { me: Me; onSaved: (me: Me, c
       await waitUntilProcessed(media.id);
       // The processed avatar becomes the profile's through an event: read the account until it shows.
       for (let attempt = 0; attempt < 20; attempt += 1) {
-        const { data } = await api.get<Me>("/api/me");
-        if (data.avatar_media_id === media.id) {
-          useSession.getState().setUser(data);
-          onSaved(data, false);
+        const account = await api.get("/api/me");
+        if (account.avatar_media_id === media.id) {
+          useSession.getState().setUser(account);
+          onSaved(account, false);
           break;
         }
         await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,12 +1,13 @@
 import { Camera, Layers } from "lucide-react";
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import { UserAvatar } from "@/components/ui/avatar";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogTrigger } from "@/components/ui/dialog";
 import { Skeleton, Spinner } from "@/components/ui/spinner";
-import type { Post, PublicProfile } from "@/lib/api-types";
-import { toApiError } from "@/lib/errors";
+import type { Post } from "@/lib/api-types";
+import { useCursorPages, useResource } from "@/lib/cursor-pages";
+import { notFoundAs } from "@/lib/errors";
 import { imageSources } from "@/lib/media";
 import { useSession } from "@/lib/session";
 import { toast } from "@/lib/toast";
@@ -40,43 +41,12 @@ function Count({ value, label }: { value: number; label: string }) {
 
 export function ProfileView({ username }: { username: string }) {
   const me = useSession((s) => s.user);
-  const [profile, setProfile] = useState<PublicProfile | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [posts, setPosts] = useState<Post[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loadingPosts, setLoadingPosts] = useState(true);
+  const { data: profile, error, update: setProfile } = useResource(username,
+    (signal) => getProfile(username, signal).catch(notFoundAs(`There is no user called ${username}.`)));
+  const { items: posts, loading: loadingPosts, cursor, loadMore } = useCursorPages(username,
+    (from, signal) => getUserPosts(username, from, signal), (e) => toast.error(e, "Could not load the posts"));
   const [editing, setEditing] = useState(false);
   const navigate = useNavigate();
-
-  const loadPosts = useCallback(async (from: string | null) => {
-    try {
-      const page = await getUserPosts(username, from);
-      setPosts((current) => (from ? [...current, ...page.items] : page.items));
-      setCursor(page.next_cursor ?? null);
-    } catch (e) {
-      toast.error(e, "Could not load the posts");
-    } finally {
-      setLoadingPosts(false);
-    }
-  }, [username]);
-
-  useEffect(() => {
-    let live = true;
-    getProfile(username)
-      .then((p) => live && setProfile(p))
-      .catch((e: unknown) => live && setError(toApiError(e).status === 404 ? `There is no user called ${username}.` : toApiError(e).message));
-    getUserPosts(username)
-      .then((page) => {
-        if (!live) return;
-        setPosts(page.items);
-        setCursor(page.next_cursor ?? null);
-      })
-      .catch((e: unknown) => toast.error(e, "Could not load the posts"))
-      .finally(() => live && setLoadingPosts(false));
-    return () => {
-      live = false;
-    };
-  }, [username]);
 
   if (error) return <p role="alert" className="p-8 text-center text-sm text-muted-foreground">{error}</p>;
   if (!profile) {
@@ -89,7 +59,7 @@ export function ProfileView({ username }: { username: string }) {
   }
   const isMe = me?.id === profile.id;
   const setFollowing = (following: boolean) =>
-    setProfile((p) => p && { ...p, is_following: following, followers_count: Math.max(0, p.followers_count + (following ? 1 : -1)) });
+    setProfile((p) => ({ ...p, is_following: following, followers_count: Math.max(0, p.followers_count + (following ? 1 : -1)) }));
 
   return (
     <div className="grid gap-6">
@@ -103,8 +73,8 @@ export function ProfileView({ username }: { username: string }) {
                 <Dialog open={editing} onOpenChange={setEditing}>
                   <DialogTrigger asChild><Button variant="secondary" size="sm">Edit profile</Button></DialogTrigger>
                   {me ? <EditProfileDialog me={me} onSaved={(saved, close = true) => {
-                    setProfile((p) => p && { ...p, username: saved.username, display_name: saved.display_name, bio: saved.bio,
-                      avatar_media_id: saved.avatar_media_id, avatar_url: saved.avatar_url });
+                    setProfile((p) => ({ ...p, username: saved.username, display_name: saved.display_name, bio: saved.bio,
+                      avatar_media_id: saved.avatar_media_id, avatar_url: saved.avatar_url }));
                     if (close) setEditing(false);
                     if (saved.username !== username) navigate(`/u/${saved.username}`, { replace: true });
                   }} /> : null}
@@ -141,10 +111,7 @@ export function ProfileView({ username }: { username: string }) {
           </div>
         ) : null}
         {loadingPosts ? <Spinner className="w-full py-6" label="Loading posts" /> : null}
-        {!loadingPosts && cursor ? <div className="flex justify-center p-4"><Button variant="outline" onClick={() => {
-          setLoadingPosts(true);
-          void loadPosts(cursor);
-        }}>Load more</Button></div> : null}
+        {!loadingPosts && cursor ? <div className="flex justify-center p-4"><Button variant="outline" onClick={() => void loadMore()}>Load more</Button></div> : null}
       </section>
     </div>
   );

@@ -1,12 +1,9 @@
 import { api } from "@/lib/api-client";
 import type { CreatePostRequest, Post } from "@/lib/api-types";
+import { getPost } from "@/lib/posts";
 
-export async function createPost(body: CreatePostRequest): Promise<Post> {
-  return (await api.post<Post>("/api/posts", body)).data;
-}
-
-export async function fetchPost(id: string): Promise<Post> {
-  return (await api.get<Post>(`/api/posts/${id}`)).data;
+export function createPost(body: CreatePostRequest): Promise<Post> {
+  return api.post("/api/posts", { body });
 }
 
 /** Polls the new post until its media are processed (published), with growing intervals. */
@@ -14,7 +11,7 @@ export async function waitUntilPublished(id: string, signal: AbortSignal, timeou
   const deadline = Date.now() + timeoutMs;
   let delay = 500;
   for (;;) {
-    const post = await fetchPost(id);
+    const post = await getPost(id, signal);
     if (post.status === "published") return post;
     if (post.status === "failed") {
       const reason = post.failure_reason ? ` (${post.failure_reason.replace(/-/g, " ")})` : "";

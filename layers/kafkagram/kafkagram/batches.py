@@ -1,0 +1,91 @@
+"""The one batch runner of the Kafka-triggered handlers, with Lambda's partial batch response.
+
+A handler module is then: the flow to run per event type, and
+
+    def handler(event, context):
+        return handle_batch(event, context, {MEDIA_UPLOADED: on_media_uploaded}, logger)
+
+Failures are per partition and in order: when a record's function raises, the later records of its
+partition are not run (running them first would reorder one aggregate's events); the first failed
+record of each partition is reported in `batchItemFailures` and the event source mapping delivers the
+partition again from there, so every per-record function must be idempotent. The other partitions of
+the batch go on. Powertools' `KafkaEvent` reads the invocation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEvent, KafkaEventRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from kafkagram.events import Event, UnexpectedEvent
+
+EventFunction = Callable[[Event], None]
+# process(events) -> the index of the first event that failed (retried from there), or None.
+BatchFunction = Callable[[Sequence[Event]], int | None]
+
+
+def decode_record(record: KafkaEventRecord) -> Event:
+    """The envelope of one Kafka record (the JSON Schema of `data` binds producers, not consumers)."""
+    where = f"record {record.topic}-{record.partition}@{record.offset}"
+    if record.value is None:
+        raise UnexpectedEvent(f"{where} has no value")
+    try:
+        return Event.from_json(record.decoded_value)
+    except (ValidationError, ValueError) as error:
+        raise UnexpectedEvent(f"{where} is not an event: {error}") from None
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext, functions: Mapping[str, EventFunction],
+                 logger: Logger) -> dict[str, Any]:
+    """Run `functions[type]` for each record, in order; records of other types are skipped (the mapping's
+    FilterCriteria normally keeps them away). Returns the partial batch response."""
+
+    def run_in_order(events: Sequence[Event]) -> int | None:
+        for index, item in enumerate(events):
+            try:
+                functions[item.type](item)
+            except Exception:
+                logger.exception("record failed", extra={"event_id": item.id, "event_type": item.type})
+                return index
+        return None
+
+    return handle_batch_together(event, context, functions.keys(), run_in_order, logger)
+
+
+def handle_batch_together(event: dict[str, Any], context: LambdaContext, types: Collection[str],
+                          process: BatchFunction, logger: Logger) -> dict[str, Any]:
+    """`process` gets each partition's events of `types`, in order, at once (push uses that for one
+    registry lookup and parallel sends; `handle_batch` runs a function per event). A record that is not
+    an event, or the first event `process` reports failed, is the partition's failure: it and everything
+    after it are left for the retry. Returns the partial batch response."""
+    by_partition: dict[str, list[KafkaEventRecord]] = {}
+    for record in KafkaEvent(event).records:
+        by_partition.setdefault(f"{record.topic}-{record.partition}", []).append(record)
+    failures = []
+    for partition, records in by_partition.items():
+        decoded: list[tuple[KafkaEventRecord, Event]] = []
+        failed: KafkaEventRecord | None = None
+        for record in records:
+            try:
+                item = decode_record(record)
+            except UnexpectedEvent:
+                logger.exception("record failed", extra={"partition": partition, "offset": record.offset})
+                failed = record
+                break
+            if item.type in types:
+                decoded.append((record, item))
+        try:
+            first_failed = process([item for _, item in decoded]) if decoded else None
+        except Exception:
+            logger.exception("batch failed", extra={"partition": partition})
+            first_failed = 0
+        if first_failed is not None:
+            failed = decoded[first_failed][0]
+        if failed is not None:
+            failures.append({"itemIdentifier": {"partition": partition, "offset": failed.offset}})
+    return {"batchItemFailures": failures}

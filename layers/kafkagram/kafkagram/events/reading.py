@@ -1,0 +1,147 @@
+"""Reading events: the one way a consumer turns an event's `data` into typed fields.
+
+Each model below is a consumer's view of one event type's `data` (or of several types that share a
+shape): only the fields kafkagram's own consumers read, ids as ints (they travel as strings), unknown
+fields ignored, as the catalogue asks of consumers. `read_data` checks the type and its version before
+reading, so a newer version with a breaking change is never misread:
+
+    data = read_data(event, PostCreated)    # UnexpectedEvent if it is anything else
+    feeds.fan_out(conn, data.post_id, data.author_id)
+
+`tests/app/test_events.py` checks that every field here is in the catalogue's schema of its types.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kafkagram.events.catalog import (
+    COMMENT_ADDED,
+    LIKE_GIVEN,
+    MEDIA_FAILED,
+    MEDIA_PROCESSED,
+    MEDIA_UPLOADED,
+    NOTIFICATION_CREATED,
+    POST_CREATED,
+    POST_DELETED,
+    TIMELINE_UPDATED,
+    USER_FOLLOWED,
+    USER_UNFOLLOWED,
+    spec_for,
+)
+from kafkagram.events.envelope import Event
+
+M = TypeVar("M", bound="EventData")
+
+
+class UnexpectedEvent(ValueError):
+    """A record this consumer cannot read: not an event, another type, another version, or data without
+    the fields it needs. No retry changes that: after the event source mapping's retries it lands on the
+    failure topic, where it can be inspected."""
+
+
+class EventData(BaseModel):
+    """Base of the models: TYPES names the event types whose `data` the model reads."""
+
+    TYPES: ClassVar[tuple[str, ...]]
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+def read_data(event: Event, model: type[M]) -> M:
+    """`event.data` as `model`; UnexpectedEvent when the event is not one of its types at their current
+    version, or lacks a field it needs."""
+    if event.type not in model.TYPES:
+        raise UnexpectedEvent(f"{model.__name__} reads {' or '.join(model.TYPES)} events, "
+                              f"not {event.type} (event {event.id})")
+    expected = spec_for(event.type).version
+    if event.version != expected:  # a breaking change bumps the version: never misread a newer one
+        raise UnexpectedEvent(f"{event.type} event {event.id} has version {event.version}; "
+                              f"this consumer reads version {expected}")
+    try:
+        return model.model_validate(event.data)
+    except ValidationError as error:
+        raise UnexpectedEvent(f"{event.type} event {event.id} has unusable data: {error}") from None
+
+
+# --- media-events -------------------------------------------------------------------------------------
+
+class MediaUploaded(EventData):
+    TYPES = (MEDIA_UPLOADED,)
+    media_id: int
+    bucket: str
+    object_key: str
+    content_type: str
+
+
+class MediaProcessed(EventData):
+    TYPES = (MEDIA_PROCESSED,)
+    media_id: int
+    owner_id: int
+    purpose: Literal["post", "avatar"]
+
+
+class MediaFailed(EventData):
+    TYPES = (MEDIA_FAILED,)
+    media_id: int
+    purpose: Literal["post", "avatar"]
+    reason: str
+
+
+# --- post-events --------------------------------------------------------------------------------------
+
+class PostCreated(EventData):
+    TYPES = (POST_CREATED,)
+    post_id: int
+    author_id: int
+    mentioned_user_ids: list[int]
+
+
+class PostDeleted(EventData):
+    TYPES = (POST_DELETED,)
+    post_id: int
+    author_id: int
+
+
+# --- user-events --------------------------------------------------------------------------------------
+
+class Follow(EventData):
+    TYPES = (USER_FOLLOWED, USER_UNFOLLOWED)
+    follower_id: int
+    followee_id: int
+
+
+# --- interaction-events -------------------------------------------------------------------------------
+
+class LikeGiven(EventData):
+    TYPES = (LIKE_GIVEN,)
+    post_id: int
+    post_author_id: int
+    user_id: int
+
+
+class CommentAdded(EventData):
+    TYPES = (COMMENT_ADDED,)
+    comment_id: int
+    post_id: int
+    post_author_id: int
+    user_id: int
+    text: str
+    mentioned_user_ids: list[int]
+
+
+# --- timeline-events and notification-events ----------------------------------------------------------
+
+class NotificationCreated(EventData):
+    TYPES = (NOTIFICATION_CREATED,)
+    notification_id: int
+    user_id: int
+    kind: str
+
+
+class Recipient(EventData):
+    """The events pushed to a user's WebSockets name their one recipient (also their Kafka key)."""
+
+    TYPES = (TIMELINE_UPDATED, NOTIFICATION_CREATED)
+    user_id: int
