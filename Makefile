@@ -5,11 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install up test lint typecheck pytest bench seed status migrate lock clean compose-up compose-down deploy openapi
+.PHONY: help install up test test-fast lint typecheck pytest bench seed status migrate lock clean compose-up compose-down deploy openapi
 
 help:
 	@echo "make up      start the broker, S3, migrations, and every function of template.yaml"
 	@echo "make test    lint, type-check and run every test against real services"
+	@echo "make test-fast   the unit tier only (tests/unit: no services, seconds)"
 	@echo "make bench   benchmarks, printed as tables"
 	@echo "make seed    load the Reed98 social graph with posts and images into a running make up"
 	@echo "make status  per-function figures of the running runtime"
@@ -48,6 +49,10 @@ pytest: install web-build
 	$(BIN)/pytest
 
 test: lint typecheck web-check pytest
+
+# The unit tier: no PostgreSQL, Redis, broker or S3 (tests/unit/conftest.py refuses them), no web build.
+test-fast: install
+	$(BIN)/pytest tests/unit -q
 
 bench: install
 	$(BIN)/kafkagram bench

@@ -1,4 +1,4 @@
-"""Social-network benchmarks on the seeded Reed98 graph, through the running stack (issue 4).
+"""Social-network benchmarks on the seeded Reed98 graph, through the running stack.
 
     python -m kafkagram_local.bench_social [--only mix push] [--seconds 15]
 
@@ -54,11 +54,13 @@ from kafkagram.auth.ratelimit import READS_PER_USER, WRITES_PER_USER
 from kafkagram.config import Settings
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.db import connect, transaction
+from kafkagram.events import TIMELINE_UPDATED
 from kafkagram.ids import IdGenerator, allocate_shard_id
 from kafkagram.storage import variant_key
 from kafkagram.timeline import FeedManager
 from kafkagram_local.bench import _free_port
 from kafkagram_local.seed import generate_image, insert_ready_media
+from kafkagram_local.services import drop_database, recreate_database
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "kafkagram_bench"
@@ -71,7 +73,7 @@ LEVELS = (1, 16, 64)
 SECONDS = 15.0
 WARMUP_S = 2.0
 MEDIA_POOL_PER_USER = 6
-# (posts per second, seconds of posting): the issue's 100 posts/s, and a rate the push path keeps up with.
+# (posts per second, seconds of posting): the target of 100 posts/s, and a rate the push path keeps up with.
 WS_RUNS = ((100.0, 3.0), (2.0, 15.0))
 WS_DRAIN_S = 120.0
 WS_HANDSHAKES_IN_FLIGHT = 50
@@ -106,29 +108,12 @@ class Stack:
         return f"ws://127.0.0.1:{self.ports['ws']}/local"
 
 
-def _recreate_database(name: str) -> str:
-    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
-    try:
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.run(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
-    return f"{POSTGRES_SERVER_URL}/{name}"
-
-
-def _drop_database(name: str) -> None:
-    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
-    try:
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
-
 
 @contextmanager
 def running_stack(database: str = BENCH_DATABASE, redis_url: str = REDIS_SOCIAL_BENCH_URL,
                   seed_users: int | None = None) -> Iterator[Stack]:
     """`kafkagram up` on free ports with a fresh database, seeded with `kafkagram seed`."""
-    database_url = _recreate_database(database)
+    database_url = recreate_database(POSTGRES_SERVER_URL, database)
     ports = {name: _free_port() for name in ("kafka", "s3", "http", "ws", "status", "smtp")}
     with tempfile.TemporaryDirectory(prefix="kafkagram-bench-") as run_dir:
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
@@ -165,7 +150,7 @@ def running_stack(database: str = BENCH_DATABASE, redis_url: str = REDIS_SOCIAL_
                 up.kill()
             log.close()
             _forget_redis_keys(redis_url, stack.user_ids)
-            _drop_database(database)
+            drop_database(POSTGRES_SERVER_URL, database)
 
 
 def _wait_ready(up: subprocess.Popen[str], log: Any) -> None:
@@ -426,7 +411,7 @@ async def _websocket_latency(stack: Stack, plan: Plan, rate: float, posts: int, 
             async for message in socket:
                 now = time.perf_counter()
                 event = json.loads(message)
-                if event.get("type") == "timeline-updated" and event["data"].get("action") == "added":
+                if event.get("type") == TIMELINE_UPDATED and event["data"].get("action") == "added":
                     for post_id in event["data"]["post_ids"]:
                         received[int(post_id)].append((user_id, now))
 

@@ -26,7 +26,7 @@ import redis
 from kafkagram.timeline import FANOUT_CHUNK, MAX_ITEMS, FeedManager, member
 from kafkagram_local.seed import graph_dir
 
-GRAPH = graph_dir() / "socfb-Reed98.edges"  # the packaged copy: a clean clone has no ../shared
+GRAPH = graph_dir() / "socfb-Reed98.edges"  # the packaged copy, so a clean clone (or an installed wheel) has it
 REDIS_BENCH_URL = os.environ.get("REDIS_BENCH_URL", "redis://127.0.0.1:6379/14")
 TIME_BUDGET_S = 20.0
 FANOUT_SHARE = 0.6  # of the budget left after set-up; the rest goes to reads

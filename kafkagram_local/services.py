@@ -37,6 +37,26 @@ LOCAL_AWS_ACCESS_KEY_ID = "kafkagram-local"
 LOCAL_AWS_SECRET_ACCESS_KEY = "kafkagram-local-secret"
 
 
+def recreate_database(server_url: str, name: str) -> str:
+    """An empty database `name` on the server (dropped first if it exists); its URL. For tests and
+    benchmarks, never for the developer's own database."""
+    drop_database(server_url, name)
+    _administer(server_url, f"CREATE DATABASE {pg8000.native.identifier(name)}")
+    return f"{server_url}/{name}"
+
+
+def drop_database(server_url: str, name: str) -> None:
+    _administer(server_url, f"DROP DATABASE IF EXISTS {pg8000.native.identifier(name)} WITH (FORCE)")
+
+
+def _administer(server_url: str, statement: str) -> None:
+    admin = connect(f"{server_url}/postgres")
+    try:
+        admin.run(statement)
+    finally:
+        admin.close()
+
+
 def ensure_database(database_url: str) -> None:
     """Create the database named in the URL if the server does not have it yet."""
     url = urlparse(database_url)

@@ -1,86 +1,50 @@
-"""Session-wide real services: the Kafka-compatible broker and Redis (PostgreSQL and Redis run on the
-machine; the broker is started here unless KAFKA_BOOTSTRAP_SERVERS points at one)."""
+"""Fixtures every tier may use, and the tiers themselves.
+
+Tests are grouped by what they cost: `tests/unit` (no services: no network, no processes; seconds),
+`tests/integration` (real PostgreSQL, Redis, the Kafka-compatible broker, the S3 emulator, the local
+runtime's gateways) and `tests/e2e` (`kafkagram up` as a subprocess, the browser). Each test gets the
+marker of its tier, so `pytest -m unit` and `pytest tests/unit` are the same; helpers live in
+tests/support. PostgreSQL and Redis run on the machine; the broker is started here unless
+KAFKA_BOOTSTRAP_SERVERS points at one.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 
+from emulator.cfn_yaml import load_template
 from emulator.kafka.broker import LocalBroker
+from emulator.template import Template, parse_template
+from tests.support.repo import TEMPLATE
+from tests.support.services import REDIS_TEST_URL, create_test_database, drop_test_databases, free_port
 
-REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
-POSTGRES_SERVER_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-# Databases are named per test run, so two runs on one machine (a developer's and CI's) never drop
-# each other's database; each run drops its own at the end.
-RUN_ID = str(os.getpid())
-_created_databases: list[str] = []
-
-
-def create_test_database(base_name: str, *, migrated: bool = True) -> str:
-    """A new database `<base_name>_<run>` (migrated unless told otherwise); returns its URL."""
-    from kafkagram.db import connect
-    from kafkagram.migrations import migrate
-
-    name = f"{base_name}_{RUN_ID}"
-    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
-    try:
-        admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.run(f'CREATE DATABASE "{name}"')
-    finally:
-        admin.close()
-    if name not in _created_databases:
-        _created_databases.append(name)
-    url = f"{POSTGRES_SERVER_URL}/{name}"
-    if migrated:
-        connection = connect(url)
-        try:
-            migrate(connection)
-        finally:
-            connection.close()
-    return url
+TIERS = ("unit", "integration", "e2e")
+_TESTS = Path(__file__).resolve().parent
 
 
-S3_TEST_CREDENTIALS = {"test": "test"}
-
-
-@contextmanager
-def local_s3(bucket: str) -> Iterator[str]:
-    """The S3 emulator (with its POST-policy front) on a free port, holding `bucket`; yields its URL."""
-    import boto3
-
-    from emulator.s3.server import S3Emulator
-
-    with S3Emulator(port=0, credentials=S3_TEST_CREDENTIALS) as emulator:
-        boto3.client("s3", endpoint_url=emulator.endpoint_url, region_name="us-east-1",
-                     aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket=bucket)
-        yield emulator.endpoint_url
-
-
-def s3_client(endpoint_url: str) -> Any:
-    import boto3
-
-    return boto3.client("s3", endpoint_url=endpoint_url, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with its tier, and run the cheapest tier first: a broken unit test shows in seconds."""
+    tiers = {}
+    for item in items:
+        tier = Path(str(item.path)).resolve().relative_to(_TESTS).parts[0]
+        if tier not in TIERS:
+            raise pytest.UsageError(f"{item.nodeid}: every test belongs under tests/{{{','.join(TIERS)}}}")
+        item.add_marker(tier)
+        tiers[item.nodeid] = TIERS.index(tier)
+    items.sort(key=lambda item: tiers[item.nodeid])  # stable: each tier keeps its own order
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _drop_test_databases() -> Iterator[None]:
     yield
-    from kafkagram.db import connect
-
-    admin = connect(f"{POSTGRES_SERVER_URL}/postgres")
-    try:
-        for name in _created_databases:
-            admin.run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    drop_test_databases()
 
 
 @pytest.fixture(scope="session")
@@ -91,18 +55,12 @@ def database_url() -> str:
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Any]:
-    """A connection of one test (autocommit until the test says BEGIN); tests truncate what they touch."""
+    """A connection of one test (autocommit until the test opens a transaction); tests truncate what they touch."""
     from kafkagram.db import connect
 
     connection = connect(database_url)
     yield connection
     connection.close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -134,3 +92,15 @@ def redis_client() -> Iterator[redis.Redis]:
 def unique() -> str:
     """A short unique name for topics, groups and keys of one test."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def template_document() -> dict[str, Any]:
+    """template.yaml as written (intrinsics unresolved, long form)."""
+    return load_template(TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def local_template() -> Template:
+    """template.yaml as the local runtime reads it: defaults only, no overrides."""
+    return parse_template(TEMPLATE)

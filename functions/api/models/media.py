@@ -10,7 +10,7 @@ from kafkagram.flows.uploads import MAX_UPLOAD_BYTES
 from kafkagram.store.models import Media
 from models.common import Request, error
 
-# The layer's UPLOAD_CONTENT_TYPES as a Literal, so OpenAPI lists them (tests/api checks they agree).
+# The layer's UPLOAD_CONTENT_TYPES as a Literal, so OpenAPI lists them (tests/unit/api/test_api_models.py checks).
 UploadContentType = Literal["image/jpeg", "image/png", "image/webp"]
 
 MEDIA_FORBIDDEN = error(403, "Not the caller's media")

@@ -24,7 +24,7 @@ from routes import BEARER, Caller
 
 router = APIGatewayHttpRouter()
 TAGS = ["media"]
-# 200, not 202: tests/api/test_api_openapi.py admits only 200/201/204 as documented successes (any other
+# 200, not 202: tests/unit/api/test_openapi_document.py admits only 200/201/204 as documented successes (any other
 # documented code must be an ErrorBody). Change this one constant if that test comes to allow 202.
 COMPLETE_STATUS = 200
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 import deps
@@ -23,12 +24,15 @@ from kafkagram.db import Connection
 from kafkagram.mail import EMAIL_SETTINGS_KEY
 from kafkagram.store import follows as follows_store
 from kafkagram.store import users as users_store
-from kafkagram.store.models import KEEP, Keep
+from kafkagram.store.models import KEEP, Keep, UserSummary
 from kafkagram.store.notifications import KINDS
+from kafkagram.store.pagination import Page
 from routes import BEARER, Caller
 
 router = APIGatewayHttpRouter()
 TAGS = ["users"]
+# follows_store.followers_page or following_page: (conn, user id, cursor, limit) -> a page of users
+ConnectionsPage = Callable[[Connection, int, str | None, int | None], Page[UserSummary]]
 
 
 @router.get("/api/me", tags=TAGS, summary="The caller's account", security=BEARER,
@@ -89,18 +93,18 @@ def get_profile(username: Username, caller: Caller) -> PublicProfile:
 @router.get("/api/users/<username>/followers", tags=TAGS, summary="Who follows the user, newest first",
             security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
 def list_followers(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> UserPage:
-    def load(conn: Connection) -> UserPage:
-        user = users_store.get_user_by_username(conn, username)
-        return UserPage.of(follows_store.followers_page(conn, user.id, cursor, limit))
-
-    return deps.read(load)
+    return _connections(username, follows_store.followers_page, cursor, limit)
 
 
 @router.get("/api/users/<username>/following", tags=TAGS, summary="Whom the user follows, newest first",
             security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, NOT_FOUND))
 def list_following(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> UserPage:
+    return _connections(username, follows_store.following_page, cursor, limit)
+
+
+def _connections(username: str, page_of: ConnectionsPage, cursor: str | None, limit: int | None) -> UserPage:
+    """A page of the user's followers or followees (404 for an unknown user)."""
     def load(conn: Connection) -> UserPage:
-        user = users_store.get_user_by_username(conn, username)
-        return UserPage.of(follows_store.following_page(conn, user.id, cursor, limit))
+        return UserPage.of(page_of(conn, users_store.get_user_by_username(conn, username).id, cursor, limit))
 
     return deps.read(load)

@@ -2,7 +2,7 @@
 
 docker-compose.yml mounts localstack/init at /etc/localstack/init. LocalStack runs a `.py` hook with
 `exec(source, {})` inside its own interpreter (boto3 is there), so this file is self-contained and
-`__name__` is then the builtins module's. tests/deploy/test_localstack_init.py runs it the same way
+`__name__` is then the builtins module's. tests/integration/deploy/test_localstack_init.py runs it the same way
 against the local S3 emulator and checks the result against template.yaml's MediaBucket.
 
 Environment (set on the localstack service): MEDIA_BUCKET, WEB_ORIGIN, ABANDONED_UPLOAD_DAYS, and

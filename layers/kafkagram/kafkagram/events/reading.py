@@ -8,7 +8,7 @@ reading, so a newer version with a breaking change is never misread:
     data = read_data(event, PostCreated)    # UnexpectedEvent if it is anything else
     feeds.fan_out(conn, data.post_id, data.author_id)
 
-`tests/app/test_events.py` checks that every field here is in the catalogue's schema of its types.
+`tests/unit/layer/test_events.py` checks that every field here is in the catalogue's schema of its types.
 """
 
 from __future__ import annotations
@@ -17,20 +17,7 @@ from typing import ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from kafkagram.events.catalog import (
-    COMMENT_ADDED,
-    LIKE_GIVEN,
-    MEDIA_FAILED,
-    MEDIA_PROCESSED,
-    MEDIA_UPLOADED,
-    NOTIFICATION_CREATED,
-    POST_CREATED,
-    POST_DELETED,
-    TIMELINE_UPDATED,
-    USER_FOLLOWED,
-    USER_UNFOLLOWED,
-    spec_for,
-)
+from kafkagram.events import catalog
 from kafkagram.events.envelope import Event
 
 M = TypeVar("M", bound="EventData")
@@ -55,7 +42,7 @@ def read_data(event: Event, model: type[M]) -> M:
     if event.type not in model.TYPES:
         raise UnexpectedEvent(f"{model.__name__} reads {' or '.join(model.TYPES)} events, "
                               f"not {event.type} (event {event.id})")
-    expected = spec_for(event.type).version
+    expected = catalog.spec_for(event.type).version
     if event.version != expected:  # a breaking change bumps the version: never misread a newer one
         raise UnexpectedEvent(f"{event.type} event {event.id} has version {event.version}; "
                               f"this consumer reads version {expected}")
@@ -68,7 +55,7 @@ def read_data(event: Event, model: type[M]) -> M:
 # --- media-events -------------------------------------------------------------------------------------
 
 class MediaUploaded(EventData):
-    TYPES = (MEDIA_UPLOADED,)
+    TYPES = (catalog.MEDIA_UPLOADED,)
     media_id: int
     bucket: str
     object_key: str
@@ -76,14 +63,14 @@ class MediaUploaded(EventData):
 
 
 class MediaProcessed(EventData):
-    TYPES = (MEDIA_PROCESSED,)
+    TYPES = (catalog.MEDIA_PROCESSED,)
     media_id: int
     owner_id: int
     purpose: Literal["post", "avatar"]
 
 
 class MediaFailed(EventData):
-    TYPES = (MEDIA_FAILED,)
+    TYPES = (catalog.MEDIA_FAILED,)
     media_id: int
     purpose: Literal["post", "avatar"]
     reason: str
@@ -92,14 +79,14 @@ class MediaFailed(EventData):
 # --- post-events --------------------------------------------------------------------------------------
 
 class PostCreated(EventData):
-    TYPES = (POST_CREATED,)
+    TYPES = (catalog.POST_CREATED,)
     post_id: int
     author_id: int
     mentioned_user_ids: list[int]
 
 
 class PostDeleted(EventData):
-    TYPES = (POST_DELETED,)
+    TYPES = (catalog.POST_DELETED,)
     post_id: int
     author_id: int
 
@@ -107,7 +94,7 @@ class PostDeleted(EventData):
 # --- user-events --------------------------------------------------------------------------------------
 
 class Follow(EventData):
-    TYPES = (USER_FOLLOWED, USER_UNFOLLOWED)
+    TYPES = (catalog.USER_FOLLOWED, catalog.USER_UNFOLLOWED)
     follower_id: int
     followee_id: int
 
@@ -115,14 +102,14 @@ class Follow(EventData):
 # --- interaction-events -------------------------------------------------------------------------------
 
 class LikeGiven(EventData):
-    TYPES = (LIKE_GIVEN,)
+    TYPES = (catalog.LIKE_GIVEN,)
     post_id: int
     post_author_id: int
     user_id: int
 
 
 class CommentAdded(EventData):
-    TYPES = (COMMENT_ADDED,)
+    TYPES = (catalog.COMMENT_ADDED,)
     comment_id: int
     post_id: int
     post_author_id: int
@@ -134,7 +121,7 @@ class CommentAdded(EventData):
 # --- timeline-events and notification-events ----------------------------------------------------------
 
 class NotificationCreated(EventData):
-    TYPES = (NOTIFICATION_CREATED,)
+    TYPES = (catalog.NOTIFICATION_CREATED,)
     notification_id: int
     user_id: int
     kind: str
@@ -143,5 +130,5 @@ class NotificationCreated(EventData):
 class Recipient(EventData):
     """The events pushed to a user's WebSockets name their one recipient (also their Kafka key)."""
 
-    TYPES = (TIMELINE_UPDATED, NOTIFICATION_CREATED)
+    TYPES = (catalog.TIMELINE_UPDATED, catalog.NOTIFICATION_CREATED)
     user_id: int

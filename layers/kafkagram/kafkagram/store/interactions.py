@@ -49,25 +49,23 @@ def _like_data(post_id: int, author_id: int, user_id: int) -> dict[str, str]:
 def like(conn: pg8000.native.Connection, user_id: int, post_id: int) -> bool:
     """Like a published post; True (and like-given) if the like is new, False if it existed."""
     require_transaction(conn, "like")
-    [[author_id, inserted, _]] = conn.run(_LIKE, post=post_id, user=user_id)
-    if author_id is None:
-        raise NotFound("post-not-found", "no such post")
-    if inserted:
-        enqueue(conn, new_event(LIKE_GIVEN, _like_data(post_id, author_id, user_id), user_id))
-        changes(conn).posts.add(post_id)  # its like count
-    return bool(inserted)
+    return _change_like(conn, _LIKE, LIKE_GIVEN, user_id, post_id)
 
 
 def unlike(conn: pg8000.native.Connection, user_id: int, post_id: int) -> bool:
     """Take a like back; True (and like-removed) if there was one."""
     require_transaction(conn, "unlike")
-    [[author_id, deleted, _]] = conn.run(_UNLIKE, post=post_id, user=user_id)
+    return _change_like(conn, _UNLIKE, LIKE_REMOVED, user_id, post_id)
+
+
+def _change_like(conn: pg8000.native.Connection, statement: str, event_type: str, user_id: int, post_id: int) -> bool:
+    [[author_id, changed, _]] = conn.run(statement, post=post_id, user=user_id)
     if author_id is None:
         raise NotFound("post-not-found", "no such post")
-    if deleted:
-        enqueue(conn, new_event(LIKE_REMOVED, _like_data(post_id, author_id, user_id), user_id))
-        changes(conn).posts.add(post_id)
-    return bool(deleted)
+    if changed:
+        enqueue(conn, new_event(event_type, _like_data(post_id, author_id, user_id), user_id))
+        changes(conn).posts.add(post_id)  # its like count
+    return bool(changed)
 
 
 def liked_post_ids(conn: pg8000.native.Connection, user_id: int, post_ids: Iterable[int]) -> set[int]:

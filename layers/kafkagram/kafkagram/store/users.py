@@ -99,15 +99,6 @@ def get_user_by_email(conn: pg8000.native.Connection, email: str) -> User:
     return _one_user(conn, "lower(u.email) = lower(:email)", email=email.strip())
 
 
-def get_user_summaries(conn: pg8000.native.Connection, user_ids: Iterable[int]) -> dict[int, UserSummary]:
-    """Summaries of many users in one query, by id (missing ids are absent)."""
-    ids = list(dict.fromkeys(user_ids))
-    if not ids:
-        return {}
-    rows = conn.run(f"SELECT {SUMMARY_COLUMNS} FROM users u WHERE u.id = ANY(CAST(:ids AS bigint[]))", ids=ids)
-    return {row[0]: summary_from_row(row) for row in rows}
-
-
 def resolve_usernames(conn: pg8000.native.Connection, usernames: Iterable[str]) -> list[int]:
     """Ids of the users named (case-insensitively) who exist, in the order named; one query."""
     names = list(dict.fromkeys(name.lower() for name in usernames))

@@ -29,3 +29,14 @@ export function RichText({ text, className }: { text: string; className?: string
     </span>
   );
 }
+
+/** A post's caption after its author's name, as the feed card and the post page show it (nothing without one). */
+export function PostCaption({ author, caption }: { author: string; caption: string }) {
+  if (!caption) return null;
+  return (
+    <p className="break-words">
+      <Link to={`/u/${author}`} className="mr-1.5 font-semibold">{author}</Link>
+      <RichText text={caption} />
+    </p>
+  );
+}

@@ -4,7 +4,7 @@ import { UserAvatar } from "@/components/ui/avatar";
 import type { Post } from "@/lib/api-types";
 import { plural, relativeTime } from "@/lib/utils";
 import { useLike } from "../hooks/use-like";
-import { RichText } from "./caption";
+import { PostCaption } from "./caption";
 import { LikeButton } from "./like-button";
 import { MediaCarousel } from "./media-carousel";
 
@@ -49,12 +49,7 @@ export function PostCard({ post, eager = false }: { post: Post; eager?: boolean 
       </div>
       <div className="grid gap-1 px-3 pb-3 text-sm">
         <p className="font-semibold" data-testid="likes-count">{plural(count, "like")}</p>
-        {post.caption ? (
-          <p className="break-words">
-            <Link to={`/u/${post.author.username}`} className="mr-1.5 font-semibold">{post.author.username}</Link>
-            <RichText text={post.caption} />
-          </p>
-        ) : null}
+        <PostCaption author={post.author.username} caption={post.caption} />
         {post.comments_count > 0 ? (
           <Link to={`/p/${post.id}`} className="text-muted-foreground hover:underline">
             View {post.comments_count === 1 ? "1 comment" : `all ${post.comments_count} comments`}

@@ -15,7 +15,7 @@ import { toast } from "@/lib/toast";
 import { plural, relativeTime } from "@/lib/utils";
 import { addComment, deleteComment, deletePost, listComments } from "../api/posts";
 import { useLike } from "../hooks/use-like";
-import { RichText } from "./caption";
+import { PostCaption, RichText } from "./caption";
 import { LikeButton } from "./like-button";
 import { MediaCarousel } from "./media-carousel";
 import { PostHeader } from "./post-card";
@@ -137,12 +137,7 @@ function DetailBody({ post, onCommentsChange, onDeleted }: { post: Post; onComme
       <div className="grid content-start gap-3 pb-4">
         <PostHeader post={post} />
         <div className="grid gap-3 px-3 text-sm">
-          {post.caption ? (
-            <p className="break-words">
-              <Link to={`/u/${post.author.username}`} className="mr-1.5 font-semibold">{post.author.username}</Link>
-              <RichText text={post.caption} />
-            </p>
-          ) : null}
+          <PostCaption author={post.author.username} caption={post.caption} />
           <div className="flex items-center gap-1">
             <LikeButton liked={liked} onToggle={() => void toggle()} />
             <span className="font-semibold" data-testid="likes-count">{plural(count, "like")}</span>
