@@ -12,12 +12,22 @@ from typing import Any
 
 import yaml
 
-from kafkagram.events.catalog import CATALOG, ID_PATTERN, SCHEMAS_DIR, EventType, event_schema, topics, types_on
+from kafkagram.events.catalog import (
+    CATALOG,
+    ID_PATTERN,
+    RETIRED,
+    SCHEMAS_DIR,
+    EventType,
+    event_schema,
+    retired_versions,
+    topics,
+    types_on,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASYNCAPI_PATH = REPO_ROOT / "docs" / "asyncapi.yaml"
 ASYNCAPI_VERSION = "3.0.0"
-DOCUMENT_VERSION = "1.0.0"  # bump with the catalogue: minor for new types or fields, major for breaks
+DOCUMENT_VERSION = "2.0.0"  # bump with the catalogue: minor for new types or fields, major for breaks
 KAFKA_BINDING_VERSION = "0.5.0"
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
 EXAMPLE_EVENT_ID = "0197c1d2-3a4b-7c5d-8e6f-0a1b2c3d4e5f"
@@ -32,12 +42,17 @@ Every event kafkagram publishes. Each Kafka record's value is a JSON envelope
 event, on which consumers deduplicate (delivery is at least once); `occurred_at` is ISO 8601 in UTC;
 `actor_id` is the user whose action caused the event, or null. Every id in `data` is a 64-bit,
 time-ordered id written as a string of digits (JavaScript numbers cannot hold it). The record key is
-one id from `data` (see each message's Kafka binding), so events about one aggregate stay in order
-on one partition; producers use the murmur2 partitioner (Java's default) so every client agrees on
+one field of `data` (see each message's Kafka binding): the id of the aggregate whose events must stay
+in order on one partition, or for timeline-updated the shard of its recipients; producers use the murmur2 partitioner (Java's default) so every client agrees on
 it. Events are written to a transactional outbox with the state change they describe and relayed to
-Kafka. Consumers must ignore fields they do not know; a breaking change bumps `version`. Records a
-handler could not process go to `<topic>-failed` as AWS Lambda failure records. The payload schemas
-are also in the layer as JSON Schema draft 2020-12 (kafkagram/events/schemas/<type>.json).
+Kafka. Consumers must ignore fields they do not know; a breaking change bumps `version`, and the
+version producers no longer write stays described here (as `<type>.v<N>`, with how to move on) for
+the records a topic still holds. Records a handler could not process go to `<topic>-failed` as AWS
+Lambda failure records. The payload schemas are also in the layer as JSON Schema draft 2020-12
+(kafkagram/events/schemas/<type>.json, and <type>.v<N>.json for retired versions).
+
+What the WebSocket API pushes to a user's connections is that user's view: notification-created as it
+is, and timeline-updated in the shape of its version 1 (one `user_id`, the connection's own user).
 """
 
 TOPIC_DESCRIPTIONS = {
@@ -51,9 +66,10 @@ TOPIC_DESCRIPTIONS = {
 
 
 def schema_files() -> dict[str, str]:
-    """File name to content of every per-type JSON Schema."""
-    return {f"{name}.json": json.dumps(event_schema(name), indent=2, ensure_ascii=False) + "\n"
-            for name in CATALOG}
+    """File name to content of every per-type JSON Schema, retired versions included."""
+    return {f"{spec.schema_name}.json": json.dumps(event_schema(spec.name, spec.version), indent=2,
+                                                   ensure_ascii=False) + "\n"
+            for spec in [*CATALOG.values(), *RETIRED]}
 
 
 def write_schemas(directory: Path = SCHEMAS_DIR) -> list[Path]:
@@ -81,8 +97,8 @@ def asyncapi_document() -> dict[str, Any]:
         "channels": {topic: _channel(topic) for topic in topics()},
         "operations": {f"send-{topic}": _operation(topic) for topic in topics()},
         "components": {
-            "messages": {name: _message(spec) for name, spec in CATALOG.items()},
-            "schemas": {name: _payload_schema(name) for name in CATALOG},
+            "messages": {spec.schema_name: _message(spec) for spec in [*CATALOG.values(), *RETIRED]},
+            "schemas": {spec.schema_name: _payload_schema(spec) for spec in [*CATALOG.values(), *RETIRED]},
         },
     }
 
@@ -92,7 +108,8 @@ def _channel(topic: str) -> dict[str, Any]:
         "address": topic,
         "title": topic,
         "description": f"{TOPIC_DESCRIPTIONS[topic]} Partitions: KAFKA_PARTITIONS (6 by default).",
-        "messages": {spec.name: {"$ref": f"#/components/messages/{spec.name}"} for spec in types_on(topic)},
+        "messages": {spec.schema_name: {"$ref": f"#/components/messages/{spec.schema_name}"}
+                     for spec in _versions_on(topic)},
         "bindings": {"kafka": {"topic": topic, "bindingVersion": KAFKA_BINDING_VERSION}},
     }
 
@@ -107,26 +124,35 @@ def _operation(topic: str) -> dict[str, Any]:
     }
 
 
+def _versions_on(topic: str) -> list[EventType]:
+    """The types on a topic, each followed by its retired versions."""
+    return [version for spec in types_on(topic) for version in [spec, *retired_versions(spec.name)]]
+
+
 def _message(spec: EventType) -> dict[str, Any]:
-    key_description = f"data.{spec.key}: {spec.properties[spec.key]['description']}"
-    return {
-        "name": spec.name,
-        "title": f"{spec.name} (version {spec.version})",
+    key = spec.properties[spec.key]
+    message = {
+        "name": spec.schema_name,
+        "title": f"{spec.name} (version {spec.version}{', retired' if spec.migration else ''})",
         "summary": spec.summary,
         "contentType": "application/json",
-        "payload": {"$ref": f"#/components/schemas/{spec.name}"},
+        "payload": {"$ref": f"#/components/schemas/{spec.schema_name}"},
         "bindings": {"kafka": {
-            "key": {"type": "string", "pattern": ID_PATTERN, "description": key_description},
+            "key": {"type": "string", "pattern": key.get("pattern", ID_PATTERN),
+                    "description": f"data.{spec.key}: {key['description']}"},
             "bindingVersion": KAFKA_BINDING_VERSION,
         }},
-        "examples": [{"name": spec.name, "payload": example_event(spec)}],
+        "examples": [{"name": spec.schema_name, "payload": example_event(spec)}],
     }
+    if spec.migration:
+        message["description"] = spec.migration
+    return message
 
 
-def _payload_schema(name: str) -> dict[str, Any]:
+def _payload_schema(spec: EventType) -> dict[str, Any]:
     # AsyncAPI's default schema format is a superset of JSON Schema draft 7; the catalogue's schemas use
     # only keywords both drafts share, so they go in as they are, minus the draft 2020-12 identifiers.
-    schema = event_schema(name)
+    schema = event_schema(spec.name, spec.version)
     del schema["$schema"], schema["$id"]
     return schema
 

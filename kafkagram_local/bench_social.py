@@ -37,11 +37,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +56,8 @@ from kafkagram.auth.ratelimit import READS_PER_USER, WRITES_PER_USER
 from kafkagram.config import Settings
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.db import connect, transaction
-from kafkagram.events import TIMELINE_UPDATED
+from kafkagram.events import POST_CREATED, TIMELINE_UPDATED
+from kafkagram.events.catalog import POST_EVENTS, TIMELINE_EVENTS
 from kafkagram.ids import IdGenerator, allocate_shard_id
 from kafkagram.storage import variant_key
 from kafkagram.timeline import FeedManager
@@ -73,8 +76,9 @@ LEVELS = (1, 16, 64)
 SECONDS = 15.0
 WARMUP_S = 2.0
 MEDIA_POOL_PER_USER = 6
-# (posts per second, seconds of posting): the target of 100 posts/s, and a rate the push path keeps up with.
-WS_RUNS = ((100.0, 3.0), (2.0, 15.0))
+# (posts per second, seconds of posting): the low-load target (10 posts/s) and the high-load one (100 posts/s
+# for 30 s, about 3,900 pushes a second on Reed98).
+WS_RUNS = ((10.0, 30.0), (100.0, 30.0))
 WS_DRAIN_S = 120.0
 WS_HANDSHAKES_IN_FLIGHT = 50
 READY_TIMEOUT_S = 120
@@ -384,11 +388,85 @@ def mix_rows(stack: Stack, plan: Plan, levels: tuple[int, ...] = LEVELS, seconds
 
 # --- Post -> follower WebSocket latency -------------------------------------------------------------------------
 
+class KafkaTap:
+    """Reads post-events and timeline-events from their end while a run lasts, to split each post's path
+    into hops: when an event was made (`occurred_at`, in the transaction that commits it) and when the
+    relay produced it (the Kafka record's timestamp, set by the producer)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        from confluent_kafka import OFFSET_END, Consumer, TopicPartition
+
+        self._consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-tap-{os.getpid()}",
+                                   "enable.auto.commit": False, "fetch.wait.max.ms": 10})
+        topics = self._consumer.list_topics(timeout=10).topics
+        self._consumer.assign([TopicPartition(topic, partition, OFFSET_END) for topic in (POST_EVENTS, TIMELINE_EVENTS)
+                               for partition in topics[topic].partitions])
+        self.created: dict[int, tuple[float, float]] = {}  # post id -> (made ms, produced ms)
+        self.updates: dict[str, tuple[list[int], float, float]] = {}  # event id -> (post ids, made, produced)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, daemon=True, name="bench-kafka-tap")
+        self._thread.start()
+
+    def _read(self) -> None:
+        while not self._stop.is_set():
+            for message in self._consumer.consume(num_messages=500, timeout=0.1):
+                if message.error() or message.value() is None:
+                    continue
+                with suppress(ValueError, KeyError, TypeError):
+                    event = json.loads(message.value() or b"{}")
+                    made = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp() * 1e3
+                    produced = float(message.timestamp()[1])
+                    if event["type"] == POST_CREATED:
+                        self.created[int(event["data"]["post_id"])] = (made, produced)
+                    elif event["type"] == TIMELINE_UPDATED:
+                        post_ids = [int(p) for p in event["data"]["post_ids"]]
+                        self.updates[event["id"]] = (post_ids, made, produced)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self._consumer.close()
+
+
+def hop_rows(tap: KafkaTap, frames: list[tuple[str, int, float]], timings: dict[int, PostTiming],
+             functions: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """p50/p99 of each hop from a post's commit to its followers' frames (ms), from the tap, the frames
+    (event id, post id, received ms) and the runtime's figures of the two functions."""
+    hops: dict[str, list[float]] = defaultdict(list)
+    for post_id, timing in timings.items():
+        if post_id in tap.created:
+            made, produced = tap.created[post_id]
+            hops["post-created: made in the commit -> relay produced"].append(produced - made)
+            hops["create response -> relay produced post-created"].append(produced - timing.responded_ms)
+    first_update: dict[int, float] = {}
+    for post_ids, made, produced in tap.updates.values():
+        hops["timeline-updated: made in the commit -> relay produced"].append(produced - made)
+        for post_id in post_ids:
+            if post_id in tap.created:
+                first_update[post_id] = min(first_update.get(post_id, made), made)
+    for post_id, made in first_update.items():
+        hops["post-created produced -> fan-out made timeline-updated"].append(made - tap.created[post_id][1])
+    for event_id, _post_id, received in frames:
+        if event_id in tap.updates:
+            hops["timeline-updated produced -> frame at the client"].append(received - tap.updates[event_id][2])
+    rows = [{"hop": name, "n": len(values), "p50 ms": _percentile(values, 0.5), "p99 ms": _percentile(values, 0.99)}
+            for name, values in hops.items()]
+    for function, figures in functions.items():
+        for label, key in (("produce -> poller fetch", "fetch_lag_ms"), ("queue -> invoke", "queue_ms"),
+                           ("handler duration", "duration_ms")):
+            if figures.get(f"{key}_p50") is not None:
+                rows.append({"hop": f"{function}: {label}", "n": figures.get("invocations", 0),
+                             "p50 ms": figures[f"{key}_p50"], "p99 ms": figures.get(f"{key}_p99")})
+    return rows
+
+
 @dataclass
 class PostTiming:
     author_id: int
+    intended: float  # when the open-loop schedule meant to send it (perf_counter)
     requested: float
     responded: float = 0.0
+    responded_ms: float = 0.0  # the same moment on the wall clock, to compare with Kafka timestamps
     followers: int = 0
 
 
@@ -397,6 +475,7 @@ async def _websocket_latency(stack: Stack, plan: Plan, rate: float, posts: int, 
 
     followers = _followers(stack)
     received: dict[int, list[tuple[int, float]]] = defaultdict(list)  # post id -> (user, when)
+    frames: list[tuple[str, int, float]] = []  # (event id, post id, wall-clock ms)
     sockets: list[Any] = []
     gate = asyncio.Semaphore(WS_HANDSHAKES_IN_FLIGHT)
     connect_started = time.perf_counter()
@@ -409,40 +488,43 @@ async def _websocket_latency(stack: Stack, plan: Plan, rate: float, posts: int, 
     async def listen(user_id: int, socket: Any) -> None:
         with suppress(websockets.ConnectionClosed):
             async for message in socket:
-                now = time.perf_counter()
+                now, wall_ms = time.perf_counter(), time.time() * 1e3
                 event = json.loads(message)
                 if event.get("type") == TIMELINE_UPDATED and event["data"].get("action") == "added":
                     for post_id in event["data"]["post_ids"]:
                         received[int(post_id)].append((user_id, now))
+                        frames.append((event["id"], int(post_id), wall_ms))
 
     sockets = await asyncio.gather(*(open_socket(u) for u in stack.user_ids))
     connect_seconds = time.perf_counter() - connect_started
     listeners = [asyncio.create_task(listen(u, s)) for u, s in zip(stack.user_ids, sockets, strict=True)]
     await _wait_registered(stack)
 
+    tap = KafkaTap(f"127.0.0.1:{stack.ports['kafka']}")
     before = fetch_status("127.0.0.1", stack.ports["status"])
     timings: dict[int, PostTiming] = {}
     authors = [u for u in stack.user_ids if plan.media_pool.get(u) and followers.get(u)]
     rng = random.Random(100)
     connector = aiohttp.TCPConnector(limit=200)
     async with aiohttp.ClientSession(connector=connector) as session:
-        async def compose(author: int) -> None:
+        async def compose(author: int, intended: float) -> None:
             media_id = plan.media_pool[author].pop()
-            timing = PostTiming(author, time.perf_counter(), followers=len(followers[author]))
+            timing = PostTiming(author, intended, time.perf_counter(), followers=len(followers[author]))
             headers = {"Authorization": f"Bearer {plan.tokens[author]}"}
             async with session.post(f"{stack.http}/api/posts", headers=headers,
                                     json={"caption": "live #bench", "media_ids": [str(media_id)]}) as response:
                 body = await response.json()
-                timing.responded = time.perf_counter()
+                timing.responded, timing.responded_ms = time.perf_counter(), time.time() * 1e3
             if response.status == 201:
                 timings[int(body["id"])] = timing
 
         started = time.perf_counter()
         tasks = []
-        for i in range(posts):
-            await asyncio.sleep(max(0.0, started + i / rate - time.perf_counter()))
+        for i in range(posts):  # open loop: each post at its time, whether or not the earlier ones are done
+            intended = started + i / rate
+            await asyncio.sleep(max(0.0, intended - time.perf_counter()))
             candidates = [a for a in authors if plan.media_pool[a]]
-            tasks.append(asyncio.create_task(compose(rng.choice(candidates))))
+            tasks.append(asyncio.create_task(compose(rng.choice(candidates), intended)))
         await asyncio.gather(*tasks)
         sent_seconds = time.perf_counter() - started
     expected = sum(t.followers for t in timings.values())
@@ -451,12 +533,14 @@ async def _websocket_latency(stack: Stack, plan: Plan, rate: float, posts: int, 
         await asyncio.sleep(0.05)
     drained_seconds = time.perf_counter() - started
     after = fetch_status("127.0.0.1", stack.ports["status"])
+    tap.close()
     for socket in sockets:
         await socket.close()
     await asyncio.gather(*listeners, return_exceptions=True)
 
     from_response = [when - timings[p].responded for p in timings for _, when in received[p]]
-    from_request = [when - timings[p].requested for p in timings for _, when in received[p]]
+    from_request = [when - timings[p].intended for p in timings for _, when in received[p]]
+    mappings = {"fan-out": "FanOutFunction.PostEvents", "push": "PushFunction.TimelineEvents"}
     create_ms = [(t.responded - t.requested) * 1e3 for t in timings.values()]
     delivered = sum(len(received[p]) for p in timings)
     return {"connections": len(sockets), "connect_seconds": connect_seconds, "posts": len(timings),
@@ -468,8 +552,8 @@ async def _websocket_latency(stack: Stack, plan: Plan, rate: float, posts: int, 
             "from_request_p99_ms": _percentile(from_request, 0.99) * 1e3,
             "create_p50_ms": _percentile(create_ms, 0.5), "create_p99_ms": _percentile(create_ms, 0.99),
             "functions": {name: _function_figures(before.get(mapping, {}), after.get(mapping, {}), drained_seconds)
-                          for name, mapping in (("fan-out", "FanOutFunction.PostEvents"),
-                                                ("push", "PushFunction.TimelineEvents"))}}
+                          for name, mapping in mappings.items()},
+            "hops": hop_rows(tap, frames, timings, {name: after.get(m, {}) for name, m in mappings.items()})}
 
 
 def _function_figures(before: dict[str, Any], after: dict[str, Any], seconds: float) -> str:
@@ -508,20 +592,23 @@ async def _wait_registered(stack: Stack, timeout: float = 60.0) -> None:
 
 
 def websocket_rows(stack: Stack, plan: Plan, runs: tuple[tuple[float, float], ...] = WS_RUNS,
-                   drain_s: float = WS_DRAIN_S) -> list[dict[str, Any]]:
-    rows = []
+                   drain_s: float = WS_DRAIN_S) -> tuple[list[dict[str, Any]], dict[float, list[dict[str, Any]]]]:
+    """One row per run, and per run its latency budget (hop rows)."""
+    rows, budgets = [], {}
     for rate, seconds in runs:
         result = asyncio.run(_websocket_latency(stack, plan, rate, max(1, round(rate * seconds)), drain_s))
+        budgets[rate] = result["hops"]
         rows.append({
             "target posts/s": rate, "achieved posts/s": result["posts_per_second"], "posts": result["posts"],
             "connections": result["connections"], "pushes": f"{result['pushes']:,}/{result['pushes_expected']:,}",
             "pushes/s": result["pushes_per_second"],
             "p50 ms (from response)": result["from_response_p50_ms"],
             "p99 ms (from response)": result["from_response_p99_ms"],
-            "p50/p99 ms (from request)": f"{result['from_request_p50_ms']:.0f}/{result['from_request_p99_ms']:.0f}",
+            "p50/p99 ms (from intended send)":
+                f"{result['from_request_p50_ms']:.0f}/{result['from_request_p99_ms']:.0f}",
             "create p50/p99 ms": f"{result['create_p50_ms']:.1f}/{result['create_p99_ms']:.1f}",
             "fan-out function": result["functions"]["fan-out"], "push function": result["functions"]["push"]})
-    return rows
+    return rows, budgets
 
 
 # --- Entry points ---------------------------------------------------------------------------------------------
@@ -541,7 +628,9 @@ def run_social_bench(only: set[str], seconds: float = SECONDS, levels: tuple[int
         if "mix" in wanted:
             tables["mix"] = mix_rows(stack, plan, levels, seconds)
         if "push" in wanted:
-            tables["push"] = websocket_rows(stack, plan, ws_runs, drain_s)
+            tables["push"], budgets = websocket_rows(stack, plan, ws_runs, drain_s)
+            for rate, hops in budgets.items():
+                tables[f"push budget at {rate:g} posts/s"] = hops
     return tables
 
 
@@ -553,6 +642,9 @@ def print_social_tables(tables: dict[str, list[dict[str, Any]]]) -> None:
                      "10% compose; 10 posts at offset 0-100) vs the same gateway answering 401", tables["mix"])
     if "push" in tables:
         _print_table("Post -> follower WebSocket push on Reed98, every user connected", tables["push"])
+    for name, rows in tables.items():
+        if name.startswith("push budget"):
+            _print_table(f"Where the time goes ({name[len('push budget '):]}): p50/p99 of each hop, ms", rows)
 
 
 def main() -> None:

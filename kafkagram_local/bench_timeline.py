@@ -2,11 +2,13 @@
 
     python -m kafkagram_local.bench_timeline
 
-Fan-out: posts from random authors written into their followers' timelines with FeedManager.push,
-against a raw baseline measured in the same run: one pipeline per chunk of plain `ZADD key NX 0
-member` of the same (key, member) pairs. Timelines start full (MAX_ITEMS posts each, every follower
+Fan-out: posts from random authors written into their followers' timelines, against raw baselines
+measured in the same run. Per post: FeedManager.push and fan_out against one pipeline per post of
+plain `ZADD key NX 0 member` of the same (key, member) pairs. Per batch (what the handler gets: a run
+of BATCH_POSTS post-created records): FeedManager.fan_out_many against the ceiling, ONE pipeline
+carrying every ZADD of the batch's posts. Timelines start full (MAX_ITEMS posts each, every follower
 active), the steady state where each insert also trims. Blocks of posts alternate between the
-variants so that drift on a shared machine hits both alike. Reads: `read(limit=10)` of a first page
+variants so that drift on a shared machine hits all alike. Reads: `read(limit=10)` of a first page
 and of a page at a cursor 0-100 posts down (DeathStarBench's offsets), against the bare ZRANGE.
 Uses Redis db 14 under a unique key prefix, removed at the end; bounded by TIME_BUDGET_S.
 """
@@ -23,7 +25,7 @@ from typing import Any
 
 import redis
 
-from kafkagram.timeline import FANOUT_CHUNK, MAX_ITEMS, FeedManager, member
+from kafkagram.timeline import FANOUT_CHUNK, MAX_ITEMS, FeedManager, NewPost, member
 from kafkagram_local.seed import graph_dir
 
 GRAPH = graph_dir() / "socfb-Reed98.edges"  # the packaged copy, so a clean clone (or an installed wheel) has it
@@ -36,6 +38,8 @@ READS = 2_000  # per read variant
 READ_PAGE = 10
 MAX_OFFSET = 100
 FAN_OUT_IDS = 1 << 40  # offset of the fan_out lane's post ids (about 2 minutes later in id time)
+BATCH_IDS = 2 << 40  # likewise for the batch lanes
+BATCH_POSTS = 100  # the post-created mapping's BatchSize
 MS_SHIFT = 23  # Instagram-style ids: milliseconds since the epoch, then 13 bits shard, 10 bits sequence
 ID_EPOCH_MS = 1_293_840_000_000  # 2011-01-01
 
@@ -120,14 +124,59 @@ def _fan_out_rows(feeds: FeedManager, client: redis.Redis, followers: dict[int, 
     rng = random.Random(98)
     authors = list(followers)
     post_id = first_id
-    while len(push.latencies) < MAX_POSTS and time.perf_counter() < deadline:
+    per_post_deadline = time.perf_counter() + (deadline - time.perf_counter()) / 2  # the rest for batches
+    while len(push.latencies) < MAX_POSTS and time.perf_counter() < per_post_deadline:
         block = [(post_id + i, rng.choice(authors)) for i in range(BLOCK)]
         post_id += BLOCK
         turn = len(push.latencies) // BLOCK % 3
         for lane in ((raw, push, fan_out) * 2)[turn:turn + 3]:  # rotate the order block by block
             for pid, author in block:
                 lane.run(pid, author, followers[author])
-    return [raw.row(raw), push.row(raw), fan_out.row(raw)]
+    rows = [raw.row(raw), push.row(raw), fan_out.row(raw)]
+    return rows + _batch_rows(feeds, client, followers, raw_prefix, post_id + BATCH_IDS, deadline, rng)
+
+
+def _batch_rows(feeds: FeedManager, client: redis.Redis, followers: dict[int, list[int]], raw_prefix: str,
+                first_id: int, deadline: float, rng: random.Random) -> list[dict[str, Any]]:
+    """Batches of BATCH_POSTS posts: fan_out_many against one pipeline of all their ZADDs."""
+
+    def raw_batch(posts: list[tuple[int, int]]) -> int:
+        by_timeline: dict[int, list[Any]] = {}
+        for post_id, author in posts:
+            entry = member(post_id, author)
+            for follower in followers[author]:
+                by_timeline.setdefault(follower, []).extend((0, entry))
+        pipe = client.pipeline(transaction=False)
+        for follower, scored in by_timeline.items():  # one ZADD per timeline, with all its posts
+            pipe.execute_command("ZADD", f"{raw_prefix}timeline:home:{follower}", "NX", *scored)
+        return sum(pipe.execute())
+
+    def ours(posts: list[tuple[int, int]]) -> int:
+        done = feeds.fan_out_many([NewPost(p + BATCH_IDS, a, followers[a]) for p, a in posts])
+        return sum(len(result.recipients) for result in done)
+
+    lanes = {"raw: one pipeline, one ZADD per timeline (ceiling)": raw_batch,
+             f"FeedManager.fan_out_many ({BATCH_POSTS} posts)": ours}
+    measured: dict[str, list[tuple[float, int]]] = {name: [] for name in lanes}
+    authors = list(followers)
+    post_id = first_id
+    while len(measured[next(iter(lanes))]) < MAX_POSTS // BATCH_POSTS and time.perf_counter() < deadline:
+        batch = [(post_id + i, rng.choice(authors)) for i in range(BATCH_POSTS)]
+        post_id += BATCH_POSTS
+        for name in (lanes if post_id // BATCH_POSTS % 2 else reversed(list(lanes))):
+            started = time.perf_counter()
+            inserts = lanes[name](batch)
+            measured[name].append((time.perf_counter() - started, inserts))
+    ceiling = _rate(measured[next(iter(lanes))])
+    return [{"operation": f"fan-out batch: {name}", "count": len(samples) * BATCH_POSTS,
+             "per second": _rate(samples), "vs raw": _rate(samples) / ceiling,
+             "p50 ms": _percentile([t for t, _ in samples], 0.5) * 1e3,
+             "p99 ms": _percentile([t for t, _ in samples], 0.99) * 1e3} for name, samples in measured.items()]
+
+
+def _rate(samples: list[tuple[float, int]]) -> float:
+    """Inserts per second over the samples (seconds, inserts)."""
+    return sum(n for _, n in samples) / sum(t for t, _ in samples)
 
 
 Query = tuple[int, int | None]  # (user, max_id)

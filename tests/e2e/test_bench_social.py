@@ -25,3 +25,11 @@ def test_social_benchmarks_run_at_tiny_scale():
     assert push["connections"] == 60 and push["posts"] == 10
     delivered, expected = (int(n.replace(",", "")) for n in push["pushes"].split("/"))
     assert expected > 0 and delivered == expected  # every follower of every post got its push
+
+    # The latency budget splits each post's path into hops, each measured on the posts of the run.
+    budget = {row["hop"]: row for row in tables["push budget at 10 posts/s"]}
+    for hop in ("post-created: made in the commit -> relay produced",
+                "post-created produced -> fan-out made timeline-updated",
+                "timeline-updated: made in the commit -> relay produced",
+                "timeline-updated produced -> frame at the client"):
+        assert budget[hop]["n"] > 0 and budget[hop]["p50 ms"] >= 0, hop

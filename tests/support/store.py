@@ -3,6 +3,7 @@ counter around the connection's `run` (our own wrapper: the database is real).""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -94,3 +95,11 @@ def rolled_back(connection: Any) -> Iterator[Any]:
     with suppress(_RolledBack), transaction(connection):
         yield connection
         raise _RolledBack
+
+
+def timeline_updates(db: Any, user_id: int) -> list[dict[str, Any]]:
+    """The outbox's timeline-updated events that name the user among their recipients, oldest first."""
+    rows = db.run("SELECT payload FROM outbox WHERE payload->>'type' = 'timeline-updated' "
+                  "AND payload->'data'->'recipient_ids' @> CAST(:id AS jsonb) ORDER BY id",
+                  id=json.dumps([str(user_id)]))
+    return [row[0] for row in rows]

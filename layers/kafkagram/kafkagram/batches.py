@@ -25,6 +25,7 @@ from pydantic import ValidationError
 from kafkagram.events import Event, UnexpectedEvent
 
 EventFunction = Callable[[Event], None]
+RunFunction = Callable[[Sequence[Event]], None]  # consecutive events of one type, handled together
 # process(events) -> the index of the first event that failed (retried from there), or None.
 BatchFunction = Callable[[Sequence[Event]], int | None]
 
@@ -52,6 +53,30 @@ def handle_batch(event: dict[str, Any], context: LambdaContext, functions: Mappi
             except Exception:
                 logger.exception("record failed", extra={"event_id": item.id, "event_type": item.type})
                 return index
+        return None
+
+    return handle_batch_together(event, context, functions.keys(), run_in_order, logger)
+
+
+def handle_batch_in_runs(event: dict[str, Any], context: LambdaContext, functions: Mapping[str, RunFunction],
+                         logger: Logger) -> dict[str, Any]:
+    """Like `handle_batch`, but each run of consecutive events of one type goes to `functions[type]` at
+    once (fan-out writes a run of posts in a few round trips). A run that fails is retried whole, from
+    its first event: its function must be idempotent as a whole."""
+
+    def run_in_order(events: Sequence[Event]) -> int | None:
+        start = 0
+        while start < len(events):
+            end = start + 1
+            while end < len(events) and events[end].type == events[start].type:
+                end += 1
+            try:
+                functions[events[start].type](events[start:end])
+            except Exception:
+                logger.exception("run failed", extra={"event_id": events[start].id, "event_type": events[start].type,
+                                                      "events": end - start})
+                return start
+            start = end
         return None
 
     return handle_batch_together(event, context, functions.keys(), run_in_order, logger)

@@ -88,6 +88,46 @@ return result
 """
 
 
+# KEYS: timelines; ARGV[1]: cap; then, per key in order, the count of its members and the members. For
+# each timeline that exists: ZADD NX each member, then trim to the cap once. Returns, per key, a list
+# of 1 (added) or 0 (already there) per member, or -1 if the timeline is missing. What many posts'
+# fan-out writes in one round trip per chunk of timelines, each timeline getting only its own posts.
+_ADD_EACH_SCRIPT = """
+local cap = tonumber(ARGV[1])
+local at = 2
+local result = {}
+for i, key in ipairs(KEYS) do
+  local count = tonumber(ARGV[at])
+  if redis.call('EXISTS', key) == 0 then
+    result[i] = -1
+  else
+    local flags, added = {}, 0
+    for j = 1, count do
+      flags[j] = redis.call('ZADD', key, 'NX', 0, ARGV[at + j])
+      added = added + flags[j]
+    end
+    if added > 0 then
+      local extra = redis.call('ZCARD', key) - 1 - cap
+      if extra > 0 then redis.call('ZREMRANGEBYRANK', key, 1, extra) end
+    end
+    result[i] = flags
+  end
+  at = at + 1 + count
+end
+return result
+"""
+
+
+@dataclass(frozen=True)
+class NewPost:
+    """A post to fan out: its author and everyone who follows the author (None: a large account, whose
+    followers were not read)."""
+
+    post_id: int
+    author_id: int
+    follower_ids: Sequence[int] | None
+
+
 @dataclass(frozen=True)
 class TimelinePage:
     """Post ids newest first; `next_cursor` is the `max_id` of the next page, None at the end."""
@@ -150,6 +190,7 @@ class FeedManager:
         self._prefix = prefix
         self._clock = clock  # injectable so activity can be tested without waiting days
         self._add = client.register_script(_ADD_SCRIPT)
+        self._add_each = client.register_script(_ADD_EACH_SCRIPT)
 
     def timeline_key(self, user_id: int) -> str:
         return f"{self._prefix}timeline:home:{user_id}"
@@ -161,16 +202,48 @@ class FeedManager:
     # Writes ---------------------------------------------------------------------------------------
 
     def fan_out(self, post_id: int, author_id: int, follower_ids: Sequence[int]) -> FanOut:
+        """The post-created policy for one post (see `fan_out_many`)."""
+        return self.fan_out_many([NewPost(post_id, author_id, follower_ids)])[0]
+
+    def fan_out_many(self, posts: Sequence[NewPost]) -> list[FanOut]:
         """The post-created policy: the author's own timeline and the active followers' get the post;
-        inactive followers are skipped (rebuilt when they return), and so are a large account's."""
-        if is_large_account(len(follower_ids)):
-            self.push(post_id, author_id, [author_id])
-            return FanOut(recipients=[], inactive=0, large_account=True)
-        active = self.active_followers(follower_ids)
-        written = self.push(post_id, author_id, list(dict.fromkeys([*active, author_id])))  # the author's too
-        followers = set(active)
-        recipients = [user_id for user_id in written if user_id in followers]
-        return FanOut(recipients, inactive=len(follower_ids) - len(active), large_account=False, active=active)
+        inactive followers are skipped (rebuilt when they return), and so are a large account's.
+
+        Many posts cost what one does: one activity lookup for all their followers, then one script
+        call per FANOUT_CHUNK timelines, each timeline getting every post it should in that call."""
+        large = [post.follower_ids is None or is_large_account(len(post.follower_ids)) for post in posts]
+        followers = [f for post, skip in zip(posts, large, strict=True) if not skip for f in post.follower_ids or ()]
+        active_now = set(self.active_followers(list(dict.fromkeys(followers))))
+        wanted: dict[int, list[tuple[int, bytes]]] = {}  # timeline owner -> (post id, member) to add
+        actives: list[list[int]] = []
+        for post, skip in zip(posts, large, strict=True):
+            entry = member(post.post_id, post.author_id)
+            active = [] if skip else [f for f in post.follower_ids or () if f in active_now]
+            actives.append(active)
+            for user_id in dict.fromkeys([*active, post.author_id]):  # the author's own timeline too
+                wanted.setdefault(user_id, []).append((post.post_id, entry))
+        gained = self._add_each_member(wanted)
+        return [FanOut(recipients=[f for f in active if (f, post.post_id) in gained],
+                       inactive=0 if skip else len(post.follower_ids or ()) - len(active), large_account=skip,
+                       active=active)
+                for post, skip, active in zip(posts, large, actives, strict=True)]
+
+    def _add_each_member(self, wanted: dict[int, list[tuple[int, bytes]]]) -> set[tuple[int, int]]:
+        """Adds each timeline's own members, one script call per FANOUT_CHUNK timelines; returns the
+        (owner, post id) pairs that were added now (not there before, timeline not missing)."""
+        gained: set[tuple[int, int]] = set()
+        owners = list(wanted)
+        for chunk in _chunks(owners, FANOUT_CHUNK):
+            args: list[Any] = [MAX_ITEMS]
+            for owner in chunk:
+                args.append(len(wanted[owner]))
+                args.extend(entry for _, entry in wanted[owner])
+            flags = self._add_each(keys=[self.timeline_key(owner) for owner in chunk], args=args)
+            for owner, added in zip(chunk, flags, strict=True):
+                if isinstance(added, list):
+                    gained.update((owner, post_id) for (post_id, _), flag in zip(wanted[owner], added, strict=True)
+                                  if flag)
+        return gained
 
     def push(self, post_id: int, author_id: int, follower_ids: Sequence[int]) -> list[int]:
         """Adds the post to every given follower's existing timeline, one script call per chunk.
@@ -299,6 +372,12 @@ class FeedManager:
             return None
         theirs = [post_id for post_id, author in zip(page.ids, page.author_ids, strict=True) if author == author_id]
         return self.unmerge(follower_id, theirs) if theirs else 0
+
+    @staticmethod
+    def audiences(conn: pg8000.native.Connection, author_ids: list[int]) -> dict[int, list[int] | None]:
+        """Whom each author's posts fan out to: their followers, or None for a large account (its
+        followers are not read: they merge its posts at read time). One query."""
+        return follows_store.follower_ids_unless_more_than(conn, author_ids, LARGE_ACCOUNT_FOLLOWERS)
 
     @staticmethod
     def large_followees(conn: pg8000.native.Connection, user_id: int) -> list[int]:

@@ -14,11 +14,12 @@ from kafkagram import timeline
 from kafkagram.clients import Clients
 from kafkagram.db import transaction
 from kafkagram.events import validate
+from kafkagram.events.catalog import TIMELINE_RECIPIENTS_MAX, TIMELINE_SHARDS
 from kafkagram.store import follows, posts
 from kafkagram.store.models import User
 from kafkagram.timeline import MAX_ITEMS, FeedManager
 from tests.support.invocations import OK, invoke, kafka_record
-from tests.support.store import events, make_post, make_user, one_event
+from tests.support.store import events, make_post, make_user, one_event, timeline_updates
 
 # --- fixtures ------------------------------------------------------------------------------------------
 
@@ -99,7 +100,7 @@ def test_the_same_events_twice_give_one_entry_and_one_update(db: Any, clients: C
 
     assert home(feeds, ada.id) == [post.id]
     assert clients.redis.zcard(feeds.timeline_key(ada.id)) == 2  # the marker and one entry
-    assert len(events(db, "timeline-updated", ada.id)) == 1
+    assert len(timeline_updates(db, ada.id)) == 1
 
     with transaction(db):
         posts.delete_post(db, post.id, author.id)
@@ -107,7 +108,7 @@ def test_the_same_events_twice_give_one_entry_and_one_update(db: Any, clients: C
     invoke(fan_out.handler, kafka_record(deleted))
     invoke(fan_out.handler, kafka_record(deleted))
     assert home(feeds, ada.id) == []
-    assert [e["data"]["action"] for e in events(db, "timeline-updated", ada.id)] == ["added", "removed"]
+    assert [e["data"]["action"] for e in timeline_updates(db, ada.id)] == ["added", "removed"]
 
 
 def test_a_failed_attempt_is_retried_whole_and_still_emits_once(db: Any, clients: Clients,
@@ -123,11 +124,11 @@ def test_a_failed_attempt_is_retried_whole_and_still_emits_once(db: Any, clients
     with monkeypatch.context() as patched:  # the timeline is written, then the attempt fails
         patched.setattr(clients.registry, "connected", unreachable)
         assert invoke(fan_out.handler, created)["batchItemFailures"][0]["itemIdentifier"]["offset"] == created.offset
-    assert home(feeds, ada.id) == [post.id] and events(db, "timeline-updated", ada.id) == []
+    assert home(feeds, ada.id) == [post.id] and timeline_updates(db, ada.id) == []
 
     assert invoke(fan_out.handler, created) == OK  # the retry: no marker was committed
     assert home(feeds, ada.id) == [post.id]
-    assert len(events(db, "timeline-updated", ada.id)) == 1
+    assert len(timeline_updates(db, ada.id)) == 1
 
 
 def test_timeline_updated_goes_only_to_connected_followers(db: Any, clients: Clients,
@@ -143,12 +144,12 @@ def test_timeline_updated_goes_only_to_connected_followers(db: Any, clients: Cli
 
     invoke(fan_out.handler, kafka_record(one_event(db, "post-created", post.id)))
 
-    [update] = events(db, "timeline-updated", connected.id)
+    [update] = timeline_updates(db, connected.id)
     validate(update)
-    assert update["data"] == {"user_id": str(connected.id), "action": "added", "post_ids": [str(post.id)],
-                              "author_id": str(author.id)}
-    assert events(db, "timeline-updated", offline.id) == []
-    assert events(db, "timeline-updated", stranger.id) == []
+    assert update["data"] == {"shard": str(connected.id % TIMELINE_SHARDS), "recipient_ids": [str(connected.id)],
+                              "action": "added", "post_ids": [str(post.id)], "author_id": str(author.id)}
+    assert timeline_updates(db, offline.id) == []
+    assert timeline_updates(db, stranger.id) == []
     assert home(feeds, offline.id) == [post.id]  # the timeline is written either way
 
 
@@ -183,7 +184,7 @@ def test_a_large_account_is_not_fanned_out(db: Any, clients: Clients, feeds: Fee
     invoke(fan_out.handler, kafka_record(one_event(db, "post-created", post.id)))
 
     assert home(feeds, ada.id) == [] and home(feeds, bob.id) == []  # merged at read time instead
-    assert events(db, "timeline-updated", ada.id) == []
+    assert timeline_updates(db, ada.id) == []
 
 
 def test_a_record_that_is_not_an_event_is_reported_and_holds_its_partition(db: Any, feeds: FeedManager) -> None:
@@ -258,3 +259,49 @@ def test_follow_into_a_missing_timeline_writes_nothing(db: Any, feeds: FeedManag
     assert invoke(follow_graph.handler, kafka_record(one_event(db, "user-followed", ada.id))) == OK
 
     assert home(feeds, ada.id) is None  # still missing: the next read rebuilds it from PostgreSQL
+
+
+def test_a_post_costs_one_update_per_chunk_of_connected_followers_not_one_per_follower(
+        db: Any, clients: Clients, feeds: FeedManager) -> None:
+    author = make_user(db)
+    followers = [make_user(db) for _ in range(3 * TIMELINE_SHARDS)]
+    for follower in followers:
+        with transaction(db):
+            follows.follow(db, follower.id, author.id)
+        online(feeds, follower.id)
+        connect_socket(clients, follower.id)
+    post = make_post(db, author.id)
+
+    assert invoke(fan_out.handler, kafka_record(one_event(db, "post-created", post.id))) == OK
+
+    updates = [e for shard in range(TIMELINE_SHARDS) for e in events(db, "timeline-updated", shard)
+               if e["data"]["post_ids"] == [str(post.id)]]
+    assert len(updates) <= TIMELINE_SHARDS < len(followers)  # one per shard here: chunks hold up to 500
+    told = [int(user_id) for update in updates for user_id in update["data"]["recipient_ids"]]
+    assert sorted(told) == sorted(f.id for f in followers)  # each follower once
+    for update in updates:
+        validate(update)
+        assert {int(u) % TIMELINE_SHARDS for u in update["data"]["recipient_ids"]} == {int(update["data"]["shard"])}
+        assert len(update["data"]["recipient_ids"]) <= TIMELINE_RECIPIENTS_MAX
+
+
+def test_a_run_of_posts_in_one_batch_is_fanned_out_together_and_a_delete_keeps_its_place(
+        db: Any, clients: Clients, feeds: FeedManager) -> None:
+    ada_author, bob_author, fan = make_user(db), make_user(db), make_user(db)
+    for author in (ada_author, bob_author):
+        with transaction(db):
+            follows.follow(db, fan.id, author.id)
+    online(feeds, fan.id)
+    connect_socket(clients, fan.id)
+    first, second, third = make_post(db, ada_author.id), make_post(db, bob_author.id), make_post(db, ada_author.id)
+    with transaction(db):
+        posts.delete_post(db, second.id, bob_author.id)
+    batch = [one_event(db, "post-created", first.id), one_event(db, "post-created", second.id),
+             one_event(db, "post-deleted", second.id), one_event(db, "post-created", third.id)]
+
+    assert invoke(fan_out.handler, *(kafka_record(e) for e in batch)) == OK  # runs: 2 created, 1 deleted, 1 created
+
+    assert home(feeds, fan.id) == [third.id, first.id]  # the deleted post came and went, in order
+    assert [(u["data"]["action"], u["data"]["post_ids"]) for u in timeline_updates(db, fan.id)] == [
+        ("added", [str(first.id)]), ("added", [str(second.id)]), ("removed", [str(second.id)]),
+        ("added", [str(third.id)])]

@@ -24,6 +24,7 @@ from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
 from kafkagram.clients import Clients
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.events import Event, new_event
+from kafkagram.events.catalog import TIMELINE_SHARDS
 from tests.support.invocations import invoke, kafka_record
 from tests.support.repo import REPO
 from tests.support.services import REDIS_TEST_URL, free_port
@@ -76,10 +77,10 @@ def push_handler(gateway: Served, sandbox: pytest.MonkeyPatch) -> Iterator[Any]:
     """handlers/push.py with the environment the runtime gives it (endpoint rewritten to the gateway)."""
     sandbox.setenv("WEBSOCKET_ENDPOINT", f"http://{gateway.host}/local")
     sandbox.setattr(push, "clients", Clients(redis_url=REDIS_TEST_URL))
-    push._management.cache_clear()
+    push.reset_management_api()
     yield push.handler
     push.clients.close()
-    push._management.cache_clear()
+    push.reset_management_api()
 
 
 def user_id() -> int:
@@ -96,9 +97,17 @@ def notification(user: int) -> Event:
         "post_id": "3002", "comment_id": None, "text": None}, 1001)
 
 
-def timeline_updated(user: int) -> Event:
-    return new_event("timeline-updated", {"user_id": str(user), "action": "added", "post_ids": ["3001"],
-                                          "author_id": "1001"}, 1001)
+def timeline_updated(*users: int) -> Event:
+    """A version 2 update naming `users` (of one shard, as fan-out groups them)."""
+    return new_event("timeline-updated", {"shard": str(users[0] % TIMELINE_SHARDS),
+                                          "recipient_ids": [str(user) for user in users], "action": "added",
+                                          "post_ids": ["3001"], "author_id": "1001"}, 1001)
+
+
+def view_of(event: Event, user: int) -> dict[str, Any]:
+    """What a recipient's connections receive of a timeline update: their own view, version 1's shape."""
+    return {"user_id": str(user), "action": event.data["action"], "post_ids": event.data["post_ids"],
+            "author_id": event.data["author_id"]}
 
 
 def connected(registry: ConnectionRegistry, user: int, count: int) -> list[str]:
@@ -159,7 +168,8 @@ def test_push_reaches_every_open_connection_of_the_user_only(gateway, registry, 
         assert invoke(push_handler, *(kafka_record(e) for e in sent)) == {"batchItemFailures": []}
         for client in (first, second):
             received = [recv_json(client), recv_json(client)]
-            assert [(m["id"], m["type"], m["data"]) for m in received] == [(e.id, e.type, e.data) for e in sent]
+            assert [(m["id"], m["type"], m["data"]) for m in received] == [
+                (sent[0].id, sent[0].type, sent[0].data), (sent[1].id, sent[1].type, view_of(sent[1], user))]
         with pytest.raises(TimeoutError):
             bystander.recv(timeout=0.5)
 
@@ -203,7 +213,7 @@ def test_a_batch_reaches_many_users_in_order_per_connection(gateway, registry, p
         sent = [timeline_updated(user) for user in users for _ in range(3)]
         assert invoke(push_handler, *(kafka_record(e) for e in sent)) == {"batchItemFailures": []}
         for user, client in zip(users, clients, strict=True):
-            expected = [e.id for e in sent if e.data["user_id"] == str(user)]
+            expected = [e.id for e in sent if str(user) in e.data["recipient_ids"]]
             assert [recv_json(client)["id"] for _ in expected] == expected
 
 
@@ -226,9 +236,35 @@ def test_when_the_gateway_cannot_be_reached_the_batch_is_retried_from_its_first_
     user = user_id()
     registry.register(user, uuid.uuid4().hex)
     sandbox.setenv("WEBSOCKET_ENDPOINT", f"http://127.0.0.1:{free_port()}/local")  # nothing listens there
-    push._management.cache_clear()
+    push.reset_management_api()
     first = kafka_record(notification(user))
     reply = invoke(push_handler, first, kafka_record(notification(user)))
     assert reply == {"batchItemFailures": [{"itemIdentifier": {
         "partition": f"{first.topic}-{first.partition}", "offset": first.offset}}]}
     assert registry.connections_of([user])[user]  # not taken for gone: only a 410 says that
+
+
+def test_each_recipient_of_a_chunk_gets_its_own_view_and_nobody_elses_id(gateway, registry, push_handler):
+    ada = user_id()
+    bob = ada + TIMELINE_SHARDS  # the same shard, as fan-out would chunk them
+    with open_client(gateway, url=gateway.url("/local", token=token(ada))) as ada_client, \
+            open_client(gateway, url=gateway.url("/local", token=token(bob))) as bob_client:
+        connected(registry, ada, 1)
+        connected(registry, bob, 1)
+        update = timeline_updated(ada, bob)
+        assert invoke(push_handler, kafka_record(update)) == {"batchItemFailures": []}
+        for user, client, other in ((ada, ada_client, bob), (bob, bob_client, ada)):
+            frame = recv_json(client)
+            assert (frame["id"], frame["version"], frame["data"]) == (update.id, 1, view_of(update, user))
+            assert str(other) not in json.dumps(frame)
+
+
+def test_a_version_1_record_still_in_the_topic_is_pushed_as_it_was(gateway, registry, push_handler):
+    user = user_id()
+    old = Event(type="timeline-updated", version=1, actor_id="1001",
+                data={"user_id": str(user), "action": "added", "post_ids": ["3001"], "author_id": "1001"})
+    with open_client(gateway, url=gateway.url("/local", token=token(user))) as client:
+        connected(registry, user, 1)
+        assert invoke(push_handler, kafka_record(old)) == {"batchItemFailures": []}
+        frame = recv_json(client)
+        assert (frame["id"], frame["version"], frame["data"]) == (old.id, 1, old.data)

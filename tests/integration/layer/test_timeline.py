@@ -19,6 +19,7 @@ from kafkagram.timeline import (
     MAX_ID,
     MAX_ITEMS,
     FeedManager,
+    NewPost,
     TimelinePage,
 )
 from tests.support.services import REDIS_TEST_URL
@@ -287,7 +288,8 @@ def test_one_round_trip_per_chunk(feeds: FeedManager, client: CountingRedis, clo
         pipe.zadd(feeds.activity_key, {str(follower): NOW})
     pipe.execute()
     build_empty(feeds, followers)
-    feeds.push(1, AUTHOR, [1])  # loads the script on a server that has not seen it
+    feeds.push(1, AUTHOR, [1])  # loads the scripts on a server that has not seen them
+    feeds.fan_out(2, AUTHOR, [1])
     client.round_trips.clear()
     assert feeds.push(5001, AUTHOR, followers) == followers
     assert client.round_trips == ["EVALSHA"] * 3
@@ -300,3 +302,26 @@ def test_one_round_trip_per_chunk(feeds: FeedManager, client: CountingRedis, clo
     client.round_trips.clear()
     assert feeds.read(followers[-1], None, 10) == TimelinePage(ids=[5002], next_cursor=None, author_ids=[AUTHOR])
     assert client.round_trips == ["ZRANGE"]
+
+
+def test_many_posts_fan_out_together_each_timeline_getting_only_its_own(feeds: FeedManager, client: CountingRedis,
+                                                                       clock: Clock):
+    ada, bob, cy, lapsed = 1, 2, 3, 4
+    for user in (ada, bob, cy):
+        feeds.mark_active(user)
+    build_empty(feeds, [ada, bob, cy, lapsed, 7, 8])
+    feeds.fan_out(1, 7, [ada])  # loads the script
+    client.round_trips.clear()
+    posts = [NewPost(5001, 7, [ada, bob, lapsed]), NewPost(5002, 8, [bob, cy]), NewPost(5003, 7, [ada, bob, lapsed])]
+
+    results = feeds.fan_out_many(posts)
+
+    assert client.round_trips == ["pipeline of 1", "EVALSHA"]  # activity of every follower, then every write
+    assert [(r.recipients, r.inactive, r.active) for r in results] == [
+        ([ada, bob], 1, [ada, bob]), ([bob, cy], 0, [bob, cy]), ([ada, bob], 1, [ada, bob])]
+    assert all_ids(feeds, ada) == [5003, 5001, 1]
+    assert all_ids(feeds, bob) == [5003, 5002, 5001] and all_ids(feeds, cy) == [5002]
+    assert all_ids(feeds, 7) == [5003, 5001, 1] and all_ids(feeds, 8) == [5002]  # authors see their own
+    assert all_ids(feeds, lapsed) == []
+    again = feeds.fan_out_many(posts)  # a redelivered run gains nothing
+    assert [r.recipients for r in again] == [[], [], []] and [r.active for r in again] == [r.active for r in results]

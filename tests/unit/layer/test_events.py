@@ -23,7 +23,7 @@ from kafkagram.events import (
     types_on,
     validate,
 )
-from kafkagram.events.catalog import SCHEMAS_DIR, event_schema
+from kafkagram.events.catalog import RETIRED, SCHEMAS_DIR, event_schema, retired_versions
 from kafkagram_local.asyncapi import ASYNCAPI_PATH, asyncapi_document, asyncapi_yaml, schema_files
 
 # The topics and event types of the design, as the catalogue must keep them.
@@ -36,12 +36,12 @@ DESIGN = {
     "media-events": ["media-uploaded", "media-processed", "media-failed"],
 }
 # Whose order each type's key keeps: post events by post, follows by follower, interactions by post,
-# timeline and notification events by recipient, media by media.
+# notifications by recipient, timeline updates by the recipients' shard, media by media.
 KEY_FIELDS = {
     "user-registered": "user_id", "user-followed": "follower_id", "user-unfollowed": "follower_id",
     "profile-updated": "user_id", "post-created": "post_id", "post-deleted": "post_id",
     "like-given": "post_id", "like-removed": "post_id", "comment-added": "post_id", "comment-deleted": "post_id",
-    "timeline-updated": "user_id", "notification-created": "user_id",
+    "timeline-updated": "shard", "timeline-updated.v1": "user_id", "notification-created": "user_id",
     "media-uploaded": "media_id", "media-processed": "media_id", "media-failed": "media_id",
 }
 REGENERATE = "regenerate with `.venv/bin/python -m kafkagram_local.asyncapi`"
@@ -67,7 +67,18 @@ def test_unknown_type_has_no_topic():
 
 
 def test_every_type_has_a_schema_file_and_no_file_is_stray():
-    assert sorted(path.name for path in SCHEMAS_DIR.glob("*.json")) == sorted(f"{name}.json" for name in CATALOG)
+    assert sorted(path.name for path in SCHEMAS_DIR.glob("*.json")) == sorted(
+        [*(f"{name}.json" for name in CATALOG), *(f"{spec.schema_name}.json" for spec in RETIRED)])
+
+
+def test_a_retired_version_is_still_read_validated_and_keyed_as_it_was():
+    [old] = retired_versions("timeline-updated")
+    assert old.version < CATALOG["timeline-updated"].version and "recipient_ids" in (old.migration or "")
+    event = Event(type=old.name, version=old.version, actor_id="1001", data=old.example)
+    validate(event)
+    assert key_for(event) == old.example["user_id"]
+    with pytest.raises(EventValidationError):  # the old shape is not the current version's
+        validate({**event.to_dict(), "version": CATALOG["timeline-updated"].version})
 
 
 @pytest.mark.parametrize("type_name", ALL_TYPES)
@@ -188,7 +199,8 @@ def test_the_asyncapi_document_describes_every_topic_type_and_key():
     for topic, names in DESIGN.items():
         channel = document["channels"][topic]
         assert channel["address"] == topic and channel["bindings"]["kafka"]["topic"] == topic
-        assert list(channel["messages"]) == names
+        retired = [spec.schema_name for name in names for spec in retired_versions(name)]
+        assert [m for m in channel["messages"] if m not in retired] == names
         operation = document["operations"][f"send-{topic}"]
         assert operation["action"] == "send" and len(operation["messages"]) == len(names)
     for name, message in document["components"]["messages"].items():
@@ -196,7 +208,9 @@ def test_the_asyncapi_document_describes_every_topic_type_and_key():
         example = message["examples"][0]["payload"]
         validate(example)
         payload_schema = document["components"]["schemas"][name]
-        assert payload_schema == {k: v for k, v in event_schema(name).items() if k not in ("$schema", "$id")}
+        version = example["version"]
+        assert payload_schema == {k: v for k, v in event_schema(example["type"], version).items()
+                                  if k not in ("$schema", "$id")}
 
 
 def test_every_reference_in_the_asyncapi_document_resolves():

@@ -14,6 +14,8 @@ Rules the schemas encode:
 - the key of an event is one field of its `data`, the id of the aggregate whose events must stay in
   order (one post's like-given/like-removed, one follower's followed/unfollowed, one recipient's
   notifications).
+- a version that producers no longer write stays described in `RETIRED` (with how to move on): its
+  records can still be in a topic, and consumers still read them.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ COMMENT_MAX_LENGTH = 2200
 HASHTAG_MAX_LENGTH = 100
 POST_MAX_MEDIA = 10
 FAILURE_MESSAGE_MAX_LENGTH = 500
+# timeline-updated names chunks of recipients; each record holds users of one shard (id mod SHARDS).
+TIMELINE_SHARDS = 8
+TIMELINE_RECIPIENTS_MAX = 500
 
 USER_EVENTS = "user-events"
 POST_EVENTS = "post-events"
@@ -79,10 +84,17 @@ class EventType:
     properties: dict[str, Any]  # JSON Schema of each field of `data` (all required)
     example: dict[str, Any]  # a valid `data`, for tests and the AsyncAPI document
     version: int = 1
+    migration: str | None = None  # for a retired version: what replaced it, and how consumers move on
 
     @property
     def data_schema(self) -> dict[str, Any]:
         return _object(self.properties)
+
+    @property
+    def schema_name(self) -> str:
+        """The schema file's name without `.json`: the type's for the current version, `<type>.v<N>` for
+        a retired one."""
+        return f"{self.name}.v{self.version}" if self.migration else self.name
 
 
 # --- schema fragments -----------------------------------------------------------------------------
@@ -223,13 +235,19 @@ _TYPES = [
         {"comment_id": "4001", "post_id": "3002", "post_author_id": "1002", "user_id": "1001"},
     ),
     EventType(
-        TIMELINE_UPDATED, TIMELINE_EVENTS, "user_id",
-        "Posts were added to or removed from a user's home timeline (for live updates).",
-        {"user_id": _id("the timeline's owner (the key)"),
+        TIMELINE_UPDATED, TIMELINE_EVENTS, "shard",
+        "Posts were added to or removed from the home timelines of a chunk of users (for live updates).",
+        {"shard": {"type": "string", "pattern": "^[0-9]+$",
+                   "description": f"the key: every recipient's id modulo {TIMELINE_SHARDS}, the same for all of "
+                                  "them, so each user's updates stay in order on one partition"},
+         "recipient_ids": _ids(f"the users whose timeline changed (and who had an open WebSocket), at most "
+                               f"{TIMELINE_RECIPIENTS_MAX}", 1, TIMELINE_RECIPIENTS_MAX),
          "action": _enum(["added", "removed"], "what happened to the posts"),
          "post_ids": _ids("the posts added or removed", 1),
          "author_id": _id("the author of those posts")},
-        {"user_id": "1002", "action": "added", "post_ids": ["3001"], "author_id": "1001"},
+        {"shard": "2", "recipient_ids": ["1002", "1010"], "action": "added", "post_ids": ["3001"],
+         "author_id": "1001"},
+        version=2,
     ),
     EventType(
         NOTIFICATION_CREATED, NOTIFICATION_EVENTS, "user_id",
@@ -274,14 +292,45 @@ _TYPES = [
     ),
 ]
 
+# Versions producers no longer write, still described for the records a topic may hold.
+RETIRED = [
+    EventType(
+        TIMELINE_UPDATED, TIMELINE_EVENTS, "user_id",
+        "Posts were added to or removed from one user's home timeline (for live updates).",
+        {"user_id": _id("the timeline's owner (the key)"),
+         "action": _enum(["added", "removed"], "what happened to the posts"),
+         "post_ids": _ids("the posts added or removed", 1),
+         "author_id": _id("the author of those posts")},
+        {"user_id": "1002", "action": "added", "post_ids": ["3001"], "author_id": "1001"},
+        migration="Replaced by version 2, which names up to 500 recipients in `recipient_ids` (one record "
+                  "per chunk of connected followers instead of one per follower) and is keyed by `shard`, "
+                  "so one user's updates still stay in order. A consumer reads `recipient_ids` where it read "
+                  "`user_id`, and handles both versions until the records of version 1 have left the topic "
+                  "(kafkagram's push handler does).",
+    ),
+]
+
 CATALOG: dict[str, EventType] = {event_type.name: event_type for event_type in _TYPES}
+VERSIONS: dict[tuple[str, int], EventType] = {(spec.name, spec.version): spec for spec in [*_TYPES, *RETIRED]}
 
 
-def spec_for(type_name: str) -> EventType:
+def spec_for(type_name: str, version: int | None = None) -> EventType:
+    """The type's current version, or the version asked for (a retired one included)."""
     try:
-        return CATALOG[type_name]
+        current = CATALOG[type_name]
     except KeyError:
         raise UnknownEventType(f"unknown event type {type_name!r}; known: {', '.join(CATALOG)}") from None
+    if version is None or version == current.version:
+        return current
+    try:
+        return VERSIONS[(type_name, version)]
+    except KeyError:
+        known = sorted(v for name, v in VERSIONS if name == type_name)
+        raise UnknownEventType(f"{type_name} has no version {version}; known: {known}") from None
+
+
+def retired_versions(type_name: str) -> list[EventType]:
+    return [spec for spec in RETIRED if spec.name == type_name]
 
 
 def topic_for(type_name: str) -> str:
@@ -296,14 +345,15 @@ def topics() -> list[str]:
     return list(dict.fromkeys(event_type.topic for event_type in _TYPES))
 
 
-def event_schema(type_name: str) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of a whole event of this type: envelope and data."""
-    spec = spec_for(type_name)
+def event_schema(type_name: str, version: int | None = None) -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a whole event of this type (and version): envelope and data."""
+    spec = spec_for(type_name, version)
+    retired = f" Retired: {spec.migration}" if spec.migration else ""
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         "$id": f"{SCHEMA_ID_PREFIX}{spec.name}:{spec.version}",
-        "title": spec.name,
-        "description": f"{spec.summary} Topic {spec.topic}, Kafka key data.{spec.key}.",
+        "title": spec.name if not spec.migration else f"{spec.name} version {spec.version}",
+        "description": f"{spec.summary} Topic {spec.topic}, Kafka key data.{spec.key}.{retired}",
         **_object({
             "id": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN,
                    "description": "unique event id (UUID, version 7 from kafkagram); consumers deduplicate on it"},
@@ -317,5 +367,5 @@ def event_schema(type_name: str) -> dict[str, Any]:
     }
 
 
-def schema_path(type_name: str) -> Path:
-    return SCHEMAS_DIR / f"{spec_for(type_name).name}.json"
+def schema_path(type_name: str, version: int | None = None) -> Path:
+    return SCHEMAS_DIR / f"{spec_for(type_name, version).schema_name}.json"

@@ -14,6 +14,7 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -24,6 +25,7 @@ from kafkagram.events.catalog import (
     ID_PATTERN,
     TYPE_PATTERN,
     UUID_PATTERN,
+    EventType,
     UnknownEventType,
     schema_path,
     spec_for,
@@ -105,7 +107,7 @@ def new_event(type_name: str, data: dict[str, Any], actor_id: int | str | None,
 def key_for(event: Event | Mapping[str, Any]) -> str:
     """The Kafka key: the id of the aggregate whose events must keep their order (see the catalogue)."""
     document = event.to_dict() if isinstance(event, Event) else event
-    spec = spec_for(str(document.get("type")))
+    spec = _spec_of(document)
     value = (document.get("data") or {}).get(spec.key)
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise EventValidationError(f"{spec.name} event has no data.{spec.key} to key it by")
@@ -121,7 +123,7 @@ def validate(event: Event | Mapping[str, Any]) -> None:
     if not isinstance(type_name, str):
         raise EventValidationError("event has no string 'type'")
     try:
-        validator = _validator(type_name)
+        validator = _validator(type_name, _spec_of(document).version)
     except UnknownEventType as exc:
         raise EventValidationError(str(exc)) from None
     errors = sorted(validator.iter_errors(document), key=lambda error: list(map(str, error.absolute_path)))
@@ -136,10 +138,21 @@ def _where(path: Any) -> str:
     return "".join(parts).lstrip(".") or "(envelope)"
 
 
+def _spec_of(document: Mapping[str, Any]) -> EventType:
+    """The catalogue's entry for the document's type and version: a retired version's when it names one,
+    else the current one (whose schema then reports a wrong version)."""
+    type_name, version = str(document.get("type")), document.get("version")
+    spec = spec_for(type_name)
+    if isinstance(version, int) and not isinstance(version, bool) and version != spec.version:
+        with suppress(UnknownEventType):
+            return spec_for(type_name, version)
+    return spec
+
+
 @cache
-def _validator(type_name: str) -> Any:
+def _validator(type_name: str, version: int) -> Any:
     # jsonschema is imported on first validation only: handlers that never validate skip its import cost.
     from jsonschema import Draft202012Validator
 
-    schema = json.loads(schema_path(type_name).read_text())
+    schema = json.loads(schema_path(type_name, version).read_text())
     return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)

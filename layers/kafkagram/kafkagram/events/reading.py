@@ -30,19 +30,21 @@ class UnexpectedEvent(ValueError):
 
 
 class EventData(BaseModel):
-    """Base of the models: TYPES names the event types whose `data` the model reads."""
+    """Base of the models: TYPES names the event types whose `data` the model reads, VERSION the version
+    it reads (None: the current one)."""
 
     TYPES: ClassVar[tuple[str, ...]]
+    VERSION: ClassVar[int | None] = None
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 def read_data(event: Event, model: type[M]) -> M:
-    """`event.data` as `model`; UnexpectedEvent when the event is not one of its types at their current
-    version, or lacks a field it needs."""
+    """`event.data` as `model`; UnexpectedEvent when the event is not one of its types at the version it
+    reads, or lacks a field it needs."""
     if event.type not in model.TYPES:
         raise UnexpectedEvent(f"{model.__name__} reads {' or '.join(model.TYPES)} events, "
                               f"not {event.type} (event {event.id})")
-    expected = catalog.spec_for(event.type).version
+    expected = model.VERSION or catalog.spec_for(event.type).version
     if event.version != expected:  # a breaking change bumps the version: never misread a newer one
         raise UnexpectedEvent(f"{event.type} event {event.id} has version {event.version}; "
                               f"this consumer reads version {expected}")
@@ -127,8 +129,17 @@ class NotificationCreated(EventData):
     kind: str
 
 
-class Recipient(EventData):
-    """The events pushed to a user's WebSockets name their one recipient (also their Kafka key)."""
+class TimelineUpdated(EventData):
+    TYPES = (catalog.TIMELINE_UPDATED,)
+    recipient_ids: list[int]
+    action: str
+    post_ids: list[int]
+    author_id: int
 
-    TYPES = (catalog.TIMELINE_UPDATED, catalog.NOTIFICATION_CREATED)
+
+class TimelineUpdatedV1(EventData):
+    """The retired version: one recipient per event (records written before version 2 may remain)."""
+
+    TYPES = (catalog.TIMELINE_UPDATED,)
+    VERSION = 1
     user_id: int

@@ -103,6 +103,21 @@ def follower_ids(conn: pg8000.native.Connection, user_id: int) -> list[int]:
                                             user=user_id)]
 
 
+def follower_ids_unless_more_than(conn: pg8000.native.Connection, user_ids: list[int],
+                                  count: int) -> dict[int, list[int] | None]:
+    """Everyone who follows each of these users, in one query (a batch's fan-out); None for a user with
+    more than `count` followers (`users.followers_count`), whose followers are not even read."""
+    found: dict[int, list[int] | None] = {}
+    rows = conn.run("SELECT u.id, u.followers_count > :count, f.follower_id FROM users u "
+                    "LEFT JOIN follows f ON f.followee_id = u.id AND u.followers_count <= :count "
+                    "WHERE u.id = ANY(CAST(:users AS bigint[]))", users=user_ids, count=count)
+    for user_id, large, follower in rows:
+        followers = found.setdefault(int(user_id), None if large else [])
+        if followers is not None and follower is not None:
+            followers.append(int(follower))
+    return found
+
+
 def followee_ids(conn: pg8000.native.Connection, user_id: int) -> list[int]:
     """Everyone `user_id` follows (timeline rebuilds)."""
     return [int(row[0]) for row in conn.run("SELECT followee_id FROM follows WHERE follower_id = :user",

@@ -1,0 +1,60 @@
+"""API Gateway's WebSocket management API (`POST @connections/{id}`), called asynchronously over pooled
+HTTP connections and signed with SigV4 by botocore's signer, so the same code runs on AWS and against
+the local gateway (which accepts any credentials).
+
+One `post_to_connection` per connection is API Gateway's contract; what makes thousands a second
+possible is sending them concurrently on kept-alive connections instead of one blocking boto3 call
+each. A 410 means the connection is gone (the caller forgets it); any other failure raises.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.session import get_session
+
+SERVICE = "execute-api"
+CONNECT_TIMEOUT_S = 2.0
+# A slow connection must not hold the partition for long: the record is retried instead.
+REQUEST_TIMEOUT_S = 5.0
+
+
+class PushFailed(RuntimeError):
+    """The management API refused a post for another reason than a gone connection."""
+
+
+class ManagementApi:
+    """A client of one stage's management API (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
+    Made and used on one event loop; `close()` on that loop."""
+
+    def __init__(self, endpoint: str, region: str, concurrency: int) -> None:
+        self._endpoint = endpoint.rstrip("/")
+        self._region = region
+        self._credentials = get_session().get_credentials()  # refreshed by botocore when they expire
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=concurrency, keepalive_timeout=60),
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
+
+    async def post_to_connection(self, connection_id: str, data: bytes) -> bool:
+        """Send one frame; False when the connection is gone (410)."""
+        url = f"{self._endpoint}/@connections/{quote(connection_id, safe='')}"
+        async with self._session.post(url, data=data, headers=self._signed_headers(url, data)) as response:
+            if response.status == 410:
+                return False
+            if response.status >= 300:
+                raise PushFailed(f"POST @connections/{connection_id} answered {response.status}: "
+                                 f"{(await response.text())[:200]}")
+            return True
+
+    def _signed_headers(self, url: str, data: bytes) -> dict[str, Any]:
+        request = AWSRequest(method="POST", url=url, data=data)
+        SigV4Auth(self._credentials.get_frozen_credentials(), SERVICE, self._region).add_auth(request)
+        return dict(request.headers.items())
+
+    async def close(self) -> None:
+        await self._session.close()
+
