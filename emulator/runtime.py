@@ -1,7 +1,9 @@
 """The local runtime: runs every function of a SAM template with its triggers.
 
 - Kafka event source mappings: one poller process per mapping and worker (`workers`), restarted
-  when it dies; it resumes from the committed offsets.
+  when it dies; it resumes from the committed offsets. Idle pollers sleep (no fetches); `nudge(topics)`
+  (or `POST /nudge` on the status server) wakes the pollers of those topics at once, and each sleeping
+  poller looks for records by itself every second.
 - HTTP API and WebSocket API: served from this process, each function on its own sandboxes.
 - A status endpoint with the figures of every mapping.
 """
@@ -12,13 +14,15 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import queue
 import signal
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -53,6 +57,10 @@ class RuntimeOptions:
     status_port: int = 3002
     static_dir: Path | None = None
     api_workers: int = 4
+    # Sandboxes each poller starts before it joins its group (benchmarks: no cold start in the figures).
+    warm_sandboxes: int = 0
+    # How often a sleeping poller fetches by itself (None: the poller's default, a second); tests set it.
+    look_interval_s: float | None = None
 
 
 def load_env_vars_file(path: Path | None) -> dict[str, dict[str, str]]:
@@ -84,8 +92,8 @@ def function_overrides(template: Template, logical_id: str, env_file: Mapping[st
 
 
 def _poller_process(template_path: str, parameter_overrides: dict[str, str], function_id: str, event_name: str,
-                    options: dict[str, Any], reports: Any) -> None:
-    """Entry point of a poller process (spawned)."""
+                    options: dict[str, Any], reports: Any, nudges: Connection, parent_pid: int) -> None:
+    """Entry point of a poller process (spawned). `nudges`: the read end of the runtime's nudge pipe."""
     from emulator.kafka.esm import mapping_from_event
     from emulator.kafka.poller import Poller, PollerOptions
 
@@ -94,9 +102,12 @@ def _poller_process(template_path: str, parameter_overrides: dict[str, str], fun
     function = template.functions[function_id]
     event = next(e for e in function.events if e.name == event_name)
     poller = Poller(mapping_from_event(function, event), PollerOptions(**options),
-                    report=lambda stats: reports.put((os.getpid(), stats)))
+                    report=lambda stats: reports.put((os.getpid(), stats)), nudge_fd=nudges.fileno())
     signal.signal(signal.SIGTERM, lambda *_: poller.stop())
-    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(), poller.stop), daemon=True).start()
+    # The parent's pid comes from the parent: os.getppid() here is already 1 if the runtime died while
+    # this process started, and a poller orphaned that way would poll forever.
+    threading.Thread(target=_stop_when_orphaned, args=(parent_pid, poller.stop), daemon=True).start()
+    Poller.tune_process()
     poller.run()
 
 
@@ -109,6 +120,9 @@ def _stop_when_orphaned(parent_pid: int, stop: Any) -> None:
     os._exit(1)
 
 
+_NUDGE = b"n"
+
+
 @dataclass
 class _PollerSlot:
     mapping: EventSourceMapping
@@ -116,6 +130,7 @@ class _PollerSlot:
     process: BaseProcess | None = None
     restarts: int = 0
     next_start: float = 0.0
+    nudges: Connection | None = None  # the write end of this poller's nudge pipe (non-blocking)
 
 
 class Runtime:
@@ -132,6 +147,7 @@ class Runtime:
         self._reports: Any = self._context.Queue()
         self._slots: list[_PollerSlot] = []
         self._stopping = threading.Event()
+        self._nudge_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._pools: dict[str, FunctionPool] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -206,6 +222,11 @@ class Runtime:
         self._stop_servers()
         for pool in self._pools.values():
             pool.close()
+        with self._nudge_lock:
+            for slot in self._slots:
+                if slot.nudges is not None:
+                    slot.nudges.close()
+                    slot.nudges = None
 
     def retire_poller(self, pid: int) -> None:
         """Stop one poller for good (it leaves its group; the others take over its partitions)."""
@@ -226,6 +247,25 @@ class Runtime:
     def status(self) -> dict[str, Any]:
         return self.board.snapshot()
 
+    def nudge(self, topics: Iterable[str]) -> int:
+        """Wake the pollers of these topics now: call it right after producing to them, so a sleeping
+        poller fetches at once instead of at its next look (within a second). Cheap and non-blocking
+        (a write to a pipe per poller); safe from any thread. Returns how many pollers were nudged."""
+        wanted = {topics} if isinstance(topics, str) else set(topics)
+        nudged = 0
+        with self._nudge_lock:
+            for slot in self._slots:
+                if slot.mapping.topic not in wanted or slot.nudges is None:
+                    continue
+                try:
+                    os.write(slot.nudges.fileno(), _NUDGE)
+                except BlockingIOError:
+                    pass  # the pipe is full: the poller has nudges waiting already
+                except OSError:
+                    continue  # the poller is gone; its successor looks by itself when it starts
+                nudged += 1
+        return nudged
+
     # ------------------------------------------------------------------ pollers
 
     def _poller_options(self, mapping: EventSourceMapping) -> dict[str, Any]:
@@ -234,16 +274,25 @@ class Runtime:
                                        self._endpoint_rewrites)
         return {"bootstrap_servers": servers, "region": self.options.region,
                 "max_concurrency": self.options.max_concurrency,
-                "session_timeout_ms": self.options.session_timeout_ms, "extra_env": extra_env}
+                "session_timeout_ms": self.options.session_timeout_ms, "extra_env": extra_env,
+                "warm_sandboxes": self.options.warm_sandboxes,
+                **({} if self.options.look_interval_s is None else {"look_interval_s": self.options.look_interval_s})}
 
     def _start_poller(self, slot: _PollerSlot) -> None:
         mapping = slot.mapping
+        reader, writer = self._context.Pipe(duplex=False)
         slot.process = self._context.Process(
             target=_poller_process,
             args=(str(self.template.path), self.options.parameter_overrides, mapping.function.logical_id,
-                  mapping.event_name, self._poller_options(mapping), self._reports),
+                  mapping.event_name, self._poller_options(mapping), self._reports, reader, os.getpid()),
             name=f"esm:{mapping.name}#{slot.index}", daemon=False)
         slot.process.start()
+        reader.close()
+        os.set_blocking(writer.fileno(), False)
+        with self._nudge_lock:
+            previous, slot.nudges = slot.nudges, writer
+        if previous is not None:
+            previous.close()
         self._publish_workers()
 
     def _publish_workers(self) -> None:
@@ -254,8 +303,15 @@ class Runtime:
         self.board.workers = workers
 
     def _watch_pollers(self) -> None:
-        """Restart pollers that died (crash, kill -9) with a growing back-off."""
-        while not self._stopping.wait(0.2):
+        """Restart pollers that died (crash, kill -9) with a growing back-off. Sleeps until one dies (or
+        a second passes: a restart may be due), not polling them."""
+        while not self._stopping.is_set():
+            sentinels = [slot.process.sentinel for slot in list(self._slots)
+                         if slot.process is not None and slot.process.is_alive()]
+            waiting = any(slot.next_start for slot in self._slots)
+            multiprocessing.connection.wait(sentinels, timeout=0.2 if waiting else 1.0)
+            if self._stopping.is_set():
+                return
             for slot in list(self._slots):
                 if slot.process is None or slot.process.is_alive() or self._stopping.is_set():
                     continue
@@ -274,7 +330,7 @@ class Runtime:
     def _drain_reports(self) -> None:
         while not self._stopping.is_set():
             try:
-                pid, report = self._reports.get(timeout=0.5)
+                pid, report = self._reports.get(timeout=1.0)
             except queue.Empty:
                 continue
             except (EOFError, OSError):
@@ -361,9 +417,25 @@ class Runtime:
         async def status(_request: web.Request) -> web.Response:
             return web.json_response(self.status())
 
+        async def nudge(request: web.Request) -> web.Response:
+            """POST /nudge?topic=a&topic=b (or a JSON body {"topics": [...]}): see Runtime.nudge."""
+            topics = request.query.getall("topic", [])
+            if request.can_read_body:
+                try:
+                    body = await request.json()
+                except ValueError:
+                    return web.json_response({"message": "the body must be JSON"}, status=400)
+                listed = body.get("topics") if isinstance(body, dict) else None
+                if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
+                    return web.json_response({"message": 'the body must be {"topics": ["<topic>", ...]}'},
+                                             status=400)
+                topics = [*topics, *listed]
+            return web.json_response({"nudged": self.nudge(topics)})
+
         app = web.Application()
         app.router.add_get("/status", status)
         app.router.add_get("/", status)
+        app.router.add_post("/nudge", nudge)
         return app
 
     def _stop_servers(self) -> None:

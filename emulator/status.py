@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import threading
 import time
 import urllib.error
@@ -13,17 +12,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DURATION_SAMPLES = 5_000
+# Where a record's time goes, per batch: produce -> fetched by the poller (from the record's timestamp),
+# fetched -> the sandbox starts the handler (queue, pipe, event building), the handler itself.
+HOPS = ("produce_to_fetch_ms", "fetch_to_invoke_ms", "handler_ms")
 RATE_WINDOW_S = 10.0
 STALE_REPORT_S = 15.0
 
 
 def percentile(samples: list[float], fraction: float) -> float | None:
+    """statistics.quantiles(samples, n=100, method="inclusive")'s cut point for `fraction` (1 % to 99 %),
+    computed for one cut only."""
     if not samples:
         return None
     if len(samples) == 1:
         return samples[0]
-    cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return cuts[min(98, max(0, round(fraction * 100) - 1))]
+    data = sorted(samples)
+    cut = min(99, max(1, round(fraction * 100)))
+    index, remainder = divmod(cut * (len(data) - 1), 100)
+    if remainder == 0:
+        return data[index]
+    return (data[index] * (100 - remainder) + data[index + 1] * remainder) / 100
 
 
 @dataclass
@@ -35,8 +43,13 @@ class _MappingFigures:
     filtered: int = 0
     to_destination: int = 0
     durations: deque[float] = field(default_factory=lambda: deque(maxlen=DURATION_SAMPLES))
+    hops: dict[str, deque[float]] = field(default_factory=lambda: {
+        hop: deque(maxlen=DURATION_SAMPLES) for hop in HOPS})
     recent_records: deque[tuple[float, int]] = field(default_factory=deque)
     partitions_by_worker: dict[int, tuple[float, dict[str, Any]]] = field(default_factory=dict)
+    # Per worker: (asleep, looks, nudges, assigned_at) from its latest report.
+    sleep_by_worker: dict[int, tuple[bool, int, int, float | None]] = field(default_factory=dict)
+    last_batch_at: float | None = None
     enabled: bool = True
 
 
@@ -63,8 +76,14 @@ class StatusBoard:
             figures.filtered += report["filtered"]
             figures.to_destination += report["to_destination"]
             figures.durations.extend(report["durations_ms"])
+            for hop in HOPS:
+                figures.hops[hop].extend(report.get(hop, ()))
             figures.recent_records.append((now, report["records"]))
             figures.partitions_by_worker[pid] = (now, report["partitions"])
+            figures.sleep_by_worker[pid] = (bool(report.get("asleep")), int(report.get("looks", 0)),
+                                            int(report.get("nudges", 0)), report.get("assigned_at"))
+            if report.get("last_batch_at") is not None:
+                figures.last_batch_at = max(figures.last_batch_at or 0.0, report["last_batch_at"])
 
     def snapshot(self) -> dict[str, Any]:
         now = time.monotonic()
@@ -76,11 +95,21 @@ class StatusBoard:
             figures.recent_records.popleft()
         live_pids = set(self.workers.get(esm, []))
         partitions: dict[str, Any] = {}
+        fresh: list[int] = []
         for pid, (at, reported) in figures.partitions_by_worker.items():
             if pid in live_pids and now - at < STALE_REPORT_S:
+                fresh.append(pid)
                 partitions.update({key: {**value, "worker": pid} for key, value in reported.items()})
+        sleep = [figures.sleep_by_worker[pid] for pid in fresh if pid in figures.sleep_by_worker]
         durations = list(figures.durations)
         p50, p99 = percentile(durations, 0.5), percentile(durations, 0.99)
+        hops: dict[str, float | None] = {}
+        for hop, samples in figures.hops.items():
+            values = list(samples)
+            for name, fraction in (("p50", 0.5), ("p99", 0.99)):
+                value = percentile(values, fraction)
+                hops[f"{hop}_{name}"] = None if value is None else round(value, 2)
+        assigned = [at for *_, at in sleep if at is not None]
         return {
             "function": figures.function,
             "enabled": figures.enabled,
@@ -95,6 +124,14 @@ class StatusBoard:
             "duration_ms_p99": None if p99 is None else round(p99, 2),
             "records_per_second": round(sum(n for _, n in figures.recent_records) / RATE_WINDOW_S, 1),
             "lag": sum(p["lag"] for p in partitions.values()),
+            # Sleeping pollers fetch nothing until nudged or their next look (about once a second).
+            "asleep": bool(sleep) and all(asleep for asleep, *_ in sleep),
+            "looks": sum(looks for _, looks, _, _ in sleep),
+            "nudges": sum(nudges for _, _, nudges, _ in sleep),
+            **hops,
+            # Epoch seconds: when the latest assignment happened and when the latest batch was done.
+            "assigned_at": max(assigned) if assigned else None,
+            "last_batch_at": figures.last_batch_at,
             "partitions": dict(sorted(partitions.items())),
         }
 
@@ -108,6 +145,19 @@ def fetch_status(host: str, port: int) -> dict[str, Any]:
     except (urllib.error.URLError, OSError) as exc:
         raise ConnectionError(f"no runtime answers on {url}") from exc
     return snapshot
+
+
+def nudge(host: str, port: int, topics: list[str], timeout_s: float = 2.0) -> int | None:
+    """Ask a running runtime to wake its pollers of `topics` now (POST /nudge): how many it woke, or
+    None when no runtime answers (its pollers then find the records within about a second anyway)."""
+    request = urllib.request.Request(f"http://{host}:{port}/nudge", method="POST",
+                                     data=json.dumps({"topics": topics}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as response:
+            return int(json.load(response)["nudged"])
+    except (urllib.error.URLError, OSError, ValueError, KeyError):
+        return None
 
 
 def format_status(snapshot: dict[str, Any]) -> str:

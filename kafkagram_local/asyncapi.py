@@ -37,22 +37,24 @@ HEADER = ("# Generated from kafkagram.events.catalog by kafkagram_local.asyncapi
           "# Regenerate: .venv/bin/python -m kafkagram_local.asyncapi\n")
 
 DESCRIPTION = """\
-Every event kafkagram publishes. Each Kafka record's value is a JSON envelope
-{"id", "type", "version", "occurred_at", "actor_id", "data"}: `id` is a UUID (version 7) unique per
-event, on which consumers deduplicate (delivery is at least once); `occurred_at` is ISO 8601 in UTC;
-`actor_id` is the user whose action caused the event, or null. Every id in `data` is a 64-bit,
-time-ordered id written as a string of digits (JavaScript numbers cannot hold it). The record key is
-one field of `data` (see each message's Kafka binding): the id of the aggregate whose events must stay
-in order on one partition, or for timeline-updated the shard of its recipients; producers use the murmur2 partitioner (Java's default) so every client agrees on
-it. Events are written to a transactional outbox with the state change they describe and relayed to
-Kafka. Consumers must ignore fields they do not know; a breaking change bumps `version`, and the
-version producers no longer write stays described here (as `<type>.v<N>`, with how to move on) for
-the records a topic still holds. Records a handler could not process go to `<topic>-failed` as AWS
-Lambda failure records. The payload schemas are also in the layer as JSON Schema draft 2020-12
-(kafkagram/events/schemas/<type>.json, and <type>.v<N>.json for retired versions).
+Every event kafkagram publishes. Each Kafka record's value is a JSON envelope {"id", "type",
+"version", "occurred_at", "actor_id", "data"}: `id` is a UUID (version 7) unique per event, on which
+consumers deduplicate (delivery is at least once); `occurred_at` is ISO 8601 in UTC; `actor_id` is
+the user whose action caused the event, or null. Every id in `data` is a 64-bit, time-ordered id
+written as a string of digits (JavaScript numbers cannot hold it). The record key is one field of
+`data` (see each message's Kafka binding): the id of the aggregate whose events must stay in order
+on one partition, or for timeline-updated the shard of its recipients; producers use the murmur2
+partitioner (Java's default) so every client agrees on it. Events are written to a transactional
+outbox with the state change they describe and relayed to Kafka. Consumers must ignore fields they
+do not know; a breaking change bumps `version`, and the version producers no longer write stays
+described here (as `<type>.v<N>`, with how to move on) for the records a topic still holds. Records
+a handler could not process go to `<topic>-failed` as AWS Lambda failure records. The payload
+schemas are also in the layer as JSON Schema draft 2020-12 (kafkagram/events/schemas/<type>.json,
+and <type>.v<N>.json for retired versions).
 
-What the WebSocket API pushes to a user's connections is that user's view: notification-created as it
-is, and timeline-updated in the shape of its version 1 (one `user_id`, the connection's own user).
+What the WebSocket API pushes to a user's connections is that user's view: notification-created as
+it is, and timeline-updated in the shape of its version 1 (one `user_id`, the connection's own
+user).
 """
 
 TOPIC_DESCRIPTIONS = {

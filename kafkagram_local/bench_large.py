@@ -11,7 +11,7 @@ unique prefix (removed at the end).
 - Fan-out: the post-created flow (`kafkagram.flows.fan_out.fan_out_posts`, what the handler runs) for
   a post of the large account against one of an ordinary author: time, and timelines written. A large
   account's followers are not written (nor read): they merge its posts at read time.
-- Reads: the first home-timeline page (`kafkagram.feed.home_timeline`, what GET /api/timeline runs,
+- Reads: the first home-timeline page (`kafkagram.feed.HomeTimeline.page`, what GET /api/timeline runs,
   warm post cache) of the reader who follows the large account, against the one who does not. Target:
   at most 2x.
 """
@@ -30,7 +30,7 @@ import redis
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.db import Connection, Database, connect, transaction
 from kafkagram.events import Event
-from kafkagram.feed import home_timeline
+from kafkagram.feed import HomeTimeline
 from kafkagram.flows.fan_out import fan_out_posts
 from kafkagram.ids import IdGenerator, allocate_shard_id
 from kafkagram.migrations import migrate
@@ -126,12 +126,13 @@ def run_large_bench(followers: int = LARGE_FOLLOWERS, reads: int = READS) -> lis
             rows.append({"operation": f"fan-out of {name}", "followers": audience,
                          "timelines written": outcome.written, "ms": (time.perf_counter() - started) * 1e3,
                          "p50 ms": "-", "p99 ms": "-", "vs plain": "-"})
-        page = home_timeline(conn, feeds, cache, reader, None, PAGE)
+        home = HomeTimeline(feeds, cache)  # the API's reader: one Redis round trip, one statement
+        page = home.page(conn, reader, None, PAGE).page
         assert large_post in [post.id for post in page.items], "the large account's post is merged at read time"
         timings = {}
         for name, user in (("plain", plain_reader), ("large", reader)):
-            home_timeline(conn, feeds, cache, user, None, PAGE)  # warm the post cache
-            timings[name] = _timed(partial(home_timeline, conn, feeds, cache, user, None, PAGE), reads)
+            home.page(conn, user, None, PAGE)  # warm the post cache
+            timings[name] = _timed(partial(home.page, conn, user, None, PAGE), reads)
         for name, label in (("plain", "first page, following no large account"),
                             ("large", "first page, following the large account")):
             rows.append({"operation": label, "followers": "-", "timelines written": "-", "ms": "-",

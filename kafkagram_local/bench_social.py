@@ -1,24 +1,14 @@
 """Social-network benchmarks on the seeded Reed98 graph, through the running stack.
 
-    python -m kafkagram_local.bench_social [--only mix push] [--seconds 15]
+    python -m kafkagram_local.bench_social [--only mix push] [--seconds 15] [--rates 200 500 1000 1500]
 
 Starts `kafkagram up` on free ports with its own database (`kafkagram_bench`, recreated) and Redis
 database (REDIS_SOCIAL_BENCH_URL, default db 13; the keys of the run are removed at the end), seeds
 the full graph with `kafkagram seed`, runs the benchmarks and stops the stack. The load generator
 (aiohttp, websockets) runs in this process, on the same cores as the stack.
 
-DeathStarBench mix: closed-loop clients, each request from a random seeded user: 60% home timeline,
-30% user timeline (a random user's posts), 10% compose post; reads fetch 10 posts at a random offset
-0-100. Our lists page by cursor (the id of the last post seen), not by offset, so a read at offset o
-is ONE request with the cursor a client paging there would hold: the id of the o-th post, taken
-before the run from the user's timeline in Redis (home) or their posts in PostgreSQL (user). An
-offset past the end reads the page after the last post, which is empty (as in DeathStarBench); the
-table reports the mean posts returned. Compose posts one ready media of the author (a pool of ready
-media rows made before the run, sharing one set of processed variants: upload processing has its
-own benchmark) through POST /api/posts, which publishes and fans out through Kafka as usual.
-Access tokens are issued with the stack's secret (as /api/auth/login would; login is rate limited
-per IP). Baseline, same run: the same gateway and API function answering 401 to a request without
-a token (admission only: no PostgreSQL, no Redis), at the same concurrency.
+DeathStarBench mix (`kafkagram_local.bench_mix`): the request mix offered open-loop at fixed rates
+through the HTTP API, against the same gateway answering 401, on this stack.
 
 Post -> follower WebSocket: every seeded user holds a WebSocket (`?token=`); posts are composed
 through the API at a fixed rate by random authors; each follower's `timeline-updated` push is timed
@@ -69,12 +59,9 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH_DATABASE = "kafkagram_bench"
 POSTGRES_SERVER_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 REDIS_SOCIAL_BENCH_URL = os.environ.get("REDIS_SOCIAL_BENCH_URL", "redis://127.0.0.1:6379/13")
-MIX = (("home timeline", 0.6), ("user timeline", 0.3), ("compose post", 0.1))
-PAGE = 10
+PAGE = 10  # posts a mix read fetches (kafkagram_local.bench_mix), at an offset of 0 to MAX_OFFSET
 MAX_OFFSET = 100
-LEVELS = (1, 16, 64)
 SECONDS = 15.0
-WARMUP_S = 2.0
 MEDIA_POOL_PER_USER = 6
 # (posts per second, seconds of posting): the low-load target (10 posts/s) and the high-load one (100 posts/s
 # for 30 s, about 3,900 pushes a second on Reed98).
@@ -264,126 +251,6 @@ def prepare_plan(stack: Stack, media_pool: dict[int, list[int]]) -> Plan:
     finally:
         conn.close()
     return Plan(access_tokens(stack), home, dict(posts), {k: list(v) for k, v in media_pool.items()})
-
-
-def _cursor_at(ids: list[int], offset: int) -> str | None:
-    """The cursor a client holds after reading `offset` posts (past the end: after the last one)."""
-    if offset == 0 or not ids:
-        return None
-    return str(ids[min(offset, len(ids)) - 1])
-
-
-@dataclass
-class Samples:
-    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    items: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-
-async def _one_request(session: aiohttp.ClientSession, stack: Stack, plan: Plan, samples: Samples | None) -> None:
-    rng = plan.rng
-    kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
-    user_id = rng.choice(stack.user_ids)
-    if kind == "compose post":  # the author needs a media left in the pool: this user, or another at random
-        with_media = [u for u in (user_id, *rng.sample(stack.user_ids, min(20, len(stack.user_ids))))
-                      if plan.media_pool.get(u)]
-        if with_media:
-            user_id = with_media[0]
-        else:
-            kind = "home timeline"
-    headers = {"Authorization": f"Bearer {plan.tokens[user_id]}"}
-    offset = rng.randint(0, MAX_OFFSET)
-    if kind == "home timeline":
-        cursor = _cursor_at(plan.home_ids[user_id], offset)
-        url = f"{stack.http}/api/timeline?limit={PAGE}" + (f"&cursor={cursor}" if cursor else "")
-        method, body = "GET", None
-    elif kind == "user timeline":
-        author = rng.choice(stack.user_ids)
-        cursor = _cursor_at(plan.user_post_ids.get(author, []), offset)
-        url = (f"{stack.http}/api/users/{stack.usernames[author]}/posts?limit={PAGE}"
-               + (f"&cursor={cursor}" if cursor else ""))
-        method, body = "GET", None
-    else:
-        media_id = plan.media_pool[user_id].pop()
-        url, method = f"{stack.http}/api/posts", "POST"
-        body = {"caption": f"bench post #dsb {rng.randrange(10**6)}", "media_ids": [str(media_id)]}
-    started = time.perf_counter()
-    async with session.request(method, url, json=body, headers=headers) as response:
-        payload = await response.read()
-        status = response.status
-    elapsed = time.perf_counter() - started
-    if samples is None:
-        return
-    if status >= 300:
-        samples.errors[kind] += 1
-        return
-    samples.latencies[kind].append(elapsed)
-    if method == "GET":
-        samples.items[kind].append(len(json.loads(payload)["items"]))
-
-
-async def _drive_mix(stack: Stack, plan: Plan, concurrency: int, seconds: float) -> tuple[Samples, float]:
-    samples = Samples()
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        loop = asyncio.get_running_loop()
-        warm_until = loop.time() + WARMUP_S
-
-        async def client(record: bool, until: float) -> None:
-            while loop.time() < until:
-                await _one_request(session, stack, plan, samples if record else None)
-
-        await asyncio.gather(*(client(False, warm_until) for _ in range(concurrency)))
-        started = loop.time()
-        await asyncio.gather(*(client(True, started + seconds) for _ in range(concurrency)))
-        elapsed = loop.time() - started
-    return samples, elapsed
-
-
-async def _drive_baseline(stack: Stack, concurrency: int, seconds: float) -> tuple[list[float], float]:
-    """The same gateway and API function, refused at admission (401: no token): no database work."""
-    latencies: list[float] = []
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        loop = asyncio.get_running_loop()
-
-        async def client(record: bool, until: float) -> None:
-            while loop.time() < until:
-                started = time.perf_counter()
-                async with session.get(f"{stack.http}/api/timeline") as response:
-                    await response.read()
-                if record and response.status == 401:
-                    latencies.append(time.perf_counter() - started)
-
-        await asyncio.gather(*(client(False, loop.time() + WARMUP_S / 2) for _ in range(concurrency)))
-        started = loop.time()
-        await asyncio.gather(*(client(True, started + seconds) for _ in range(concurrency)))
-        return latencies, loop.time() - started
-
-
-def mix_rows(stack: Stack, plan: Plan, levels: tuple[int, ...] = LEVELS, seconds: float = SECONDS,
-             baseline_seconds: float | None = None) -> list[dict[str, Any]]:
-    rows = []
-    for concurrency in levels:
-        base, base_elapsed = asyncio.run(_drive_baseline(stack, concurrency, baseline_seconds or seconds / 2))
-        samples, elapsed = asyncio.run(_drive_mix(stack, plan, concurrency, seconds))
-        everything = [x for kind, _ in MIX for x in samples.latencies[kind]]
-        rps = len(everything) / elapsed
-        base_rps = len(base) / base_elapsed
-        row: dict[str, Any] = {
-            "clients": concurrency, "requests": len(everything), "req/s": rps,
-            "p50 ms": _percentile(everything, 0.5) * 1e3, "p99 ms": _percentile(everything, 0.99) * 1e3}
-        for kind, short in (("home timeline", "home"), ("user timeline", "user"), ("compose post", "compose")):
-            row[f"{short} p50/p99 ms"] = (f"{_percentile(samples.latencies[kind], 0.5) * 1e3:.1f}/"
-                                         f"{_percentile(samples.latencies[kind], 0.99) * 1e3:.1f}")
-        row["posts/read home, user"] = "/".join(
-            f"{sum(samples.items[k]) / max(1, len(samples.items[k])):.1f}" for k in ("home timeline", "user timeline"))
-        row["errors"] = sum(samples.errors.values())
-        row["401 baseline req/s"] = base_rps
-        row["baseline p50/p99 ms"] = f"{_percentile(base, 0.5) * 1e3:.1f}/{_percentile(base, 0.99) * 1e3:.1f}"
-        row["vs baseline"] = rps / base_rps if base_rps else float("nan")
-        rows.append(row)
-    return rows
 
 
 # --- Post -> follower WebSocket latency -------------------------------------------------------------------------
@@ -613,20 +480,25 @@ def websocket_rows(stack: Stack, plan: Plan, runs: tuple[tuple[float, float], ..
 
 # --- Entry points ---------------------------------------------------------------------------------------------
 
-def run_social_bench(only: set[str], seconds: float = SECONDS, levels: tuple[int, ...] = LEVELS,
+def run_social_bench(only: set[str], seconds: float = SECONDS, rates: tuple[float, ...] | None = None,
                      ws_runs: tuple[tuple[float, float], ...] = WS_RUNS,
                      seed_users: int | None = None, drain_s: float = WS_DRAIN_S,
-                     database: str = BENCH_DATABASE) -> dict[str, list[dict[str, Any]]]:
-    """Tables keyed "mix" and "push" (those in `only`; both when empty)."""
+                     database: str = BENCH_DATABASE,
+                     baseline_rates: tuple[float, ...] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Tables keyed "mix..." (kafkagram_local.bench_mix: `rates` and `baseline_rates` in requests per
+    second, their defaults when None) and "push..." (those in `only`; both when empty)."""
+    from kafkagram_local import bench_mix
+
     wanted = only or {"mix", "push"}
+    mix_rates, base_rates = rates or bench_mix.RATES, baseline_rates or bench_mix.BASELINE_RATES
     tables: dict[str, list[dict[str, Any]]] = {}
     with running_stack(database, seed_users=seed_users) as stack:
-        composes = (len(levels) * 0.2 * seconds * 700 if "mix" in wanted else 0) + (
+        composes = (bench_mix.mix_composes(mix_rates, seconds) if "mix" in wanted else 0) + (
             sum(rate * secs for rate, secs in ws_runs) if "push" in wanted else 0)
         per_user = max(MEDIA_POOL_PER_USER, int(composes / max(1, len(stack.user_ids))) + 2)
         plan = prepare_plan(stack, make_media_pool(stack, per_user))
         if "mix" in wanted:
-            tables["mix"] = mix_rows(stack, plan, levels, seconds)
+            tables.update(bench_mix.mix_tables(stack, plan, mix_rates, base_rates, seconds))
         if "push" in wanted:
             tables["push"], budgets = websocket_rows(stack, plan, ws_runs, drain_s)
             for rate, hops in budgets.items():
@@ -636,10 +508,9 @@ def run_social_bench(only: set[str], seconds: float = SECONDS, levels: tuple[int
 
 def print_social_tables(tables: dict[str, list[dict[str, Any]]]) -> None:
     from kafkagram_local.bench import _print_table
+    from kafkagram_local.bench_mix import print_mix_tables
 
-    if "mix" in tables:
-        _print_table("DeathStarBench mix on Reed98 through the HTTP API (60% home timeline, 30% user timeline, "
-                     "10% compose; 10 posts at offset 0-100) vs the same gateway answering 401", tables["mix"])
+    print_mix_tables(tables)
     if "push" in tables:
         _print_table("Post -> follower WebSocket push on Reed98, every user connected", tables["push"])
     for name, rows in tables.items():
@@ -651,12 +522,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", default=[], choices=["mix", "push"])
     parser.add_argument("--seconds", type=float, default=SECONDS)
-    parser.add_argument("--levels", type=int, nargs="*", default=list(LEVELS))
+    parser.add_argument("--rates", type=float, nargs="*", default=None, help="the mix's, requests per second")
+    parser.add_argument("--baseline-rates", type=float, nargs="*", default=None, help="the 401 baseline's")
     parser.add_argument("--ws-runs", nargs="*", default=[f"{r:g}:{s:g}" for r, s in WS_RUNS],
                         metavar="POSTS_PER_S:SECONDS")
     args = parser.parse_args()
     runs = tuple((float(run.split(":")[0]), float(run.split(":")[1])) for run in args.ws_runs)
-    print_social_tables(run_social_bench(set(args.only), args.seconds, tuple(args.levels), runs))
+    print_social_tables(run_social_bench(set(args.only), args.seconds, tuple(args.rates or ()) or None, runs,
+                                         baseline_rates=tuple(args.baseline_rates or ()) or None))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -66,7 +67,8 @@ def cmd_up(args: argparse.Namespace) -> None:
         services.stop()
         _fail(str(exc))
         return
-    relay = OutboxRelayThread(settings.database_url, services.kafka_bootstrap_servers)
+    # The relay wakes the runtime's sleeping pollers of the topics it just produced to (Runtime.nudge).
+    relay = OutboxRelayThread(settings.database_url, services.kafka_bootstrap_servers, on_published=runtime.nudge)
     relay.start()
     _print_services(services, runtime.urls, runtime.mappings)
     print(f"{'outbox relay':<22} PostgreSQL outbox -> {services.kafka_bootstrap_servers}")
@@ -82,10 +84,11 @@ class OutboxRelayThread:
     """Publishes committed outbox rows to Kafka while `up` runs (state changes and their events are
     committed together in PostgreSQL; this is what gets them onto the topics)."""
 
-    def __init__(self, database_url: str, bootstrap_servers: str) -> None:
+    def __init__(self, database_url: str, bootstrap_servers: str,
+                 on_published: Callable[[set[str]], object] | None = None) -> None:
         from kafkagram.outbox import OutboxRelay
 
-        self.relay = OutboxRelay(database_url, bootstrap_servers)
+        self.relay = OutboxRelay(database_url, bootstrap_servers, on_published=on_published)
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self.relay.run, args=(self.stop_event,), daemon=True,
                                        name="outbox-relay")
@@ -148,6 +151,9 @@ def cmd_produce(args: argparse.Namespace) -> None:
     producer.produce(args.topic, value=args.value.encode(), key=args.key.encode() if args.key else None)
     if producer.flush(10):
         _fail(f"could not produce to {args.topic} on {servers}")
+    from emulator.status import nudge
+
+    nudge(args.host, args.status_port, [args.topic])  # a running `up` fetches it at once (else within ~1 s)
     print(f"produced 1 record to {args.topic}")
 
 

@@ -32,7 +32,7 @@ from emulator.http.gateway import HttpApiGateway
 from emulator.sandbox import FunctionPool
 from emulator.template import FunctionSpec, parse_template
 
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "tests" / "emulator" / "http_app" / "template.yaml"
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "tests" / "support" / "apps" / "http_app" / "template.yaml"
 DEFAULT_FUNCTION = "HelloFunction"
 DEFAULT_PATH = "/hello"
 _WARMUP_SECONDS = 0.5

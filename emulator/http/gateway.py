@@ -27,13 +27,9 @@ Deviations from AWS, chosen for local development:
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import json
 import time
-import uuid
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -58,7 +54,7 @@ from emulator.http.events import (
 from emulator.http.routes import Route, RouteMatch, RouteTable, build_route_table
 from emulator.http.static import StaticSite
 from emulator.http.target import MalformedRequest, RequestTarget, parse_target
-from emulator.sandbox import FunctionPool, Invocation
+from emulator.sandbox import AsyncInvoker, FunctionPool, Invocation, new_request_id
 from emulator.template import Template
 
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota
@@ -81,7 +77,7 @@ class RequestTrace:
 
 
 TRACE_KEY = web.RequestKey("emulator.http.trace", RequestTrace)
-EXECUTORS_KEY = web.AppKey("emulator.http.executors", dict[str, ThreadPoolExecutor])
+INVOKERS_KEY = web.AppKey("emulator.http.invokers", dict[str, AsyncInvoker])
 
 
 @dataclass
@@ -123,23 +119,19 @@ class HttpApiGateway:
 
     def build_app(self) -> web.Application:
         app = web.Application(client_max_size=self._max_body_bytes)
-        # One executor per function, as large as its pool: a slow function queues its own requests
-        # only, never another function's (the loop's default executor has just cpu+4 threads).
-        app[EXECUTORS_KEY] = {
-            function_id: ThreadPoolExecutor(max_workers=self._pools[function_id].max_workers,
-                                            thread_name_prefix=f"http-{function_id}")
-            for function_id in {route.function_id for route in self._routes.routes}
-        }
+        # One per function, as large as its pool: a slow function queues its own requests only, never
+        # another function's.
+        app[INVOKERS_KEY] = {function_id: AsyncInvoker(self._pools[function_id])
+                             for function_id in {route.function_id for route in self._routes.routes}}
         app.router.add_route("*", "/{tail:.*}", self._handle)
         app.on_response_prepare.append(_log_request)
-        app.on_cleanup.append(_shutdown_executors)
         return app
 
     # ------------------------------------------------------------------------------------------------
     # Request flow
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        trace = RequestTrace(request_id=str(uuid.uuid4()), started=time.perf_counter(), received_at=now_utc(),
+        trace = RequestTrace(request_id=new_request_id(), started=time.perf_counter(), received_at=now_utc(),
                              path=request.raw_path.split("?", 1)[0])
         request[TRACE_KEY] = trace
         try:
@@ -264,11 +256,11 @@ class HttpApiGateway:
                             trace: RequestTrace) -> Invocation:
         pool = self._pools[route.function_id]
         timeout = min(pool.spec.timeout, route.integration_timeout)
-        trace.lambda_request_id = str(uuid.uuid4())
-        call = functools.partial(pool.invoke, event, request_id=trace.lambda_request_id, timeout=timeout)
+        trace.lambda_request_id = new_request_id()
         try:
-            return await asyncio.get_running_loop().run_in_executor(app[EXECUTORS_KEY][route.function_id], call)
-        except RuntimeError as error:  # the pool or its executor is shutting down
+            return await app[INVOKERS_KEY][route.function_id].invoke(event, request_id=trace.lambda_request_id,
+                                                                     timeout=timeout)
+        except RuntimeError as error:  # the pool is shutting down
             failure = {"errorType": "Runtime.Unavailable", "errorMessage": str(error), "stackTrace": []}
             return Invocation(trace.lambda_request_id, "error", None, failure, 0.0)
 
@@ -341,7 +333,3 @@ async def _log_request(request: web.Request, response: web.StreamResponse) -> No
         "lambda_request_id": trace.lambda_request_id,
     })
 
-
-async def _shutdown_executors(app: web.Application) -> None:
-    for executor in app[EXECUTORS_KEY].values():
-        executor.shutdown(wait=False, cancel_futures=True)

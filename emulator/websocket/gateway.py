@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import json
 import time
 from collections.abc import Coroutine, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 from aws_lambda_powertools import Logger
 from multidict import CIMultiDict
 
-from emulator.sandbox import FunctionPool, Invocation
+from emulator.sandbox import AsyncInvoker, FunctionPool, Invocation
 from emulator.template import Template
 from emulator.websocket.connections import GOING_AWAY, Connection
 from emulator.websocket.events import (
@@ -78,12 +76,8 @@ class WebSocketGateway:
         self.heartbeat_s = heartbeat_s
         self._connections: dict[str, Connection] = {}
         self._background: set[asyncio.Task[None]] = set()
-        # One thread per sandbox of each function: a blocked invoke never starves another function.
-        self._executors = {
-            function_id: ThreadPoolExecutor(max_workers=pools[function_id].max_workers,
-                                            thread_name_prefix=f"ws-{function_id}")
-            for function_id in route_functions
-        }
+        # One per function, as large as its pool: a busy function never starves another one.
+        self._invokers = {function_id: AsyncInvoker(pools[function_id]) for function_id in route_functions}
         self._management = ConnectionsApi(self._connections, self._apis, max_message_bytes, self._log_management)
 
     @property
@@ -104,7 +98,7 @@ class WebSocketGateway:
         for path in ("/", "/{stage}", "/{mount}/{stage}"):
             app.router.add_get(path, self._upgrade)
         app.on_shutdown.append(self._close_all)
-        app.on_cleanup.append(self._release_threads)
+        app.on_cleanup.append(self._finish_background)
         return app
 
     # -- connection lifecycle ------------------------------------------------------------------------
@@ -241,11 +235,9 @@ class WebSocketGateway:
     # -- plumbing -------------------------------------------------------------------------------------
 
     async def _invoke(self, route: RouteSpec, event: dict[str, Any], request_id: str) -> Invocation:
-        pool = self._pools[route.function_id]
-        call = functools.partial(pool.invoke, event, request_id=request_id)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executors[route.function_id], call)
-        except Exception as exc:  # a closed pool or executor during shutdown: an integration failure
+            return await self._invokers[route.function_id].invoke(event, request_id=request_id)
+        except Exception as exc:  # a closed pool during shutdown: an integration failure
             error = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}
             return Invocation(request_id, "error", None, error, 0.0)
 
@@ -258,11 +250,9 @@ class WebSocketGateway:
         await asyncio.gather(*(conn.close(*GOING_AWAY) for conn in list(self._connections.values())),
                              return_exceptions=True)
 
-    async def _release_threads(self, _app: web.Application) -> None:
+    async def _finish_background(self, _app: web.Application) -> None:
         if self._background:
             await asyncio.wait(list(self._background), timeout=5)
-        for executor in self._executors.values():
-            executor.shutdown(wait=False, cancel_futures=True)
 
     def _log(self, action: str, facts: ConnectionFacts, route_key: str | None, status: int, started: float,
              **fields: Any) -> None:
@@ -272,7 +262,10 @@ class WebSocketGateway:
         })
 
     def _log_management(self, connection: Connection, method: str, status: int) -> None:
-        logger.info("manage", extra={"connectionId": connection.id, "method": method, "status": status})
+        # A push path sends thousands a second: a line each would cost a quarter of this process's CPU
+        # (measured with py-spy) and drown the console, so only refusals are logged at info.
+        log = logger.debug if status < 400 else logger.info
+        log("manage", extra={"connectionId": connection.id, "method": method, "status": status})
 
 
 def _proxy_response(invocation: Invocation) -> tuple[int, dict[str, str], str]:

@@ -1,6 +1,7 @@
 """The API sandbox's long-lived resources: settings, the clients (one PostgreSQL connection, Redis,
-the timeline and post-cache owners) and the auth helpers, each made on first use and kept across
-invocations. Module state is only touched through these functions, so tests can `reset()` it.
+the timeline and post-cache owners, the home-timeline reader) and the auth helpers, each made on first
+use and kept across invocations. Module state is only touched through these functions, so tests can
+`reset()` it.
 
 Routes run their data access through `read` (autocommit) or `write` (one transaction); `write` also
 clears the cached copies of the posts the transaction changed, once it has committed.
@@ -14,6 +15,7 @@ from kafkagram.auth import AccessTokens, RateLimiter, RefreshSessions, ensure_se
 from kafkagram.clients import Clients
 from kafkagram.config import Settings, get_settings
 from kafkagram.db import Work, changes
+from kafkagram.feed import HomeTimeline
 from kafkagram.post_cache import PostCache
 from kafkagram.timeline import FeedManager
 
@@ -24,6 +26,7 @@ _clients: Clients | None = None
 _tokens: AccessTokens | None = None
 _sessions: RefreshSessions | None = None
 _limiter: RateLimiter | None = None
+_home: HomeTimeline | None = None
 
 
 def settings() -> Settings:
@@ -49,6 +52,13 @@ def feeds() -> FeedManager:
 
 def post_cache() -> PostCache:
     return clients().post_cache
+
+
+def home_timeline() -> HomeTimeline:
+    global _home
+    if _home is None:
+        _home = HomeTimeline(feeds(), post_cache())
+    return _home
 
 
 def access_tokens() -> AccessTokens:
@@ -89,10 +99,10 @@ def write(work: Work[T]) -> T:
 
 def reset() -> None:
     """Forget every singleton (tests that change the environment)."""
-    global _settings, _clients, _tokens, _sessions, _limiter
+    global _settings, _clients, _tokens, _sessions, _limiter, _home
     if _clients is not None:
         _clients.close()
-    _settings = _clients = _tokens = _sessions = _limiter = None
+    _settings = _clients = _tokens = _sessions = _limiter = _home = None
     get_settings.cache_clear()
 
 

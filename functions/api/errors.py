@@ -12,10 +12,12 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import redis
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from kafkagram.auth import PasswordPolicyError, TokenError
+from kafkagram.auth.ratelimit import RateLimited
 from kafkagram.store import DomainError
 
 logger = logging.getLogger(__name__)
@@ -78,6 +80,18 @@ def register(app: APIGatewayHttpResolver) -> None:
     def on_validation(exc: RequestValidationError) -> Response:
         # Powertools answers 422; a malformed request is a 400 here, as for every other bad input.
         return error_response(400, "invalid-request", validation_message(exc.errors()))
+
+    @app.exception_handler(RateLimited)
+    def on_rate_limited(exc: RateLimited) -> Response:
+        # A route that takes the caller's token in its own round trip (routes.FOLDED_RATE_LIMIT).
+        error = too_many_requests(exc.decision.retry_after_s)
+        return error_response(error.status, error.code, error.message, error.headers)
+
+    @app.exception_handler(redis.exceptions.ConnectionError)
+    def on_redis_unreachable(exc: redis.exceptions.ConnectionError) -> Response:
+        # As `app.handler` answers when admission cannot reach Redis (its TimeoutError is one of these).
+        logger.exception("Redis unreachable")
+        return error_response(503, "unavailable", "the service is unavailable; retry shortly")
 
     @app.exception_handler(ApiError)
     def on_api_error(exc: ApiError) -> Response:

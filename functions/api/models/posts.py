@@ -37,7 +37,11 @@ class VariantOut(BaseModel):
 
     @classmethod
     def of(cls, variant: dict[str, Any]) -> VariantOut:
-        return cls.model_validate({**variant, "url": public_media_url(variant["object_key"])})
+        return cls.model_validate(cls.fields(variant))
+
+    @staticmethod
+    def fields(variant: dict[str, Any]) -> dict[str, Any]:
+        return {**variant, "url": public_media_url(variant["object_key"])}
 
 
 class PostMediaOut(BaseModel):
@@ -49,8 +53,12 @@ class PostMediaOut(BaseModel):
 
     @classmethod
     def of(cls, media: PostMedia) -> PostMediaOut:
-        return cls(id=str(media.id), width=media.width, height=media.height, blurhash=media.blurhash,
-                   variants=[VariantOut.of(v) for v in media.variants or []])
+        return cls.model_validate(cls.fields(media))
+
+    @staticmethod
+    def fields(media: PostMedia) -> dict[str, Any]:
+        return {"id": str(media.id), "width": media.width, "height": media.height, "blurhash": media.blurhash,
+                "variants": [VariantOut.fields(v) for v in media.variants or []]}
 
 
 class PostOut(BaseModel):
@@ -72,11 +80,18 @@ class PostOut(BaseModel):
 
     @classmethod
     def of(cls, post: Post, liked_by_me: bool = False) -> PostOut:
-        return cls(id=str(post.id), author=UserSummaryOut.of(post.author), caption=post.caption, status=post.status,
-                   mentions=list(post.mentions or []), hashtags=list(post.hashtags or []),
-                   likes_count=post.likes_count, comments_count=post.comments_count, created_at=post.created_at,
-                   published_at=post.published_at, media=[PostMediaOut.of(m) for m in post.media],
-                   failure_reason=post.failure_reason, liked_by_me=liked_by_me)
+        return cls.model_validate(cls.fields(post, liked_by_me))
+
+    @staticmethod
+    def fields(post: Post, liked_by_me: bool = False) -> dict[str, Any]:
+        """The model's fields as plain data: a page validates all its posts in one call (pydantic-core),
+        several times faster than a model per post, author, media and variant."""
+        return {"id": str(post.id), "author": UserSummaryOut.fields(post.author), "caption": post.caption,
+                "status": post.status, "mentions": list(post.mentions or []), "hashtags": list(post.hashtags or []),
+                "likes_count": post.likes_count, "comments_count": post.comments_count,
+                "created_at": post.created_at, "published_at": post.published_at,
+                "media": [PostMediaOut.fields(m) for m in post.media], "failure_reason": post.failure_reason,
+                "liked_by_me": liked_by_me}
 
 
 class PostPage(BaseModel):
@@ -86,4 +101,5 @@ class PostPage(BaseModel):
     @classmethod
     def of(cls, page: Page[Post], liked: Collection[int] = ()) -> PostPage:
         """`liked`: the ids among the page's posts that the caller likes."""
-        return cls(items=[PostOut.of(p, p.id in liked) for p in page.items], next_cursor=page.next_cursor)
+        return cls.model_validate({"items": [PostOut.fields(p, p.id in liked) for p in page.items],
+                                   "next_cursor": page.next_cursor})

@@ -28,8 +28,13 @@ class UserSummaryOut(BaseModel):
 
     @classmethod
     def of(cls, summary: UserSummary) -> UserSummaryOut:
-        return cls(id=str(summary.id), username=summary.username, display_name=summary.display_name,
-                   avatar_media_id=id_or_none(summary.avatar_media_id), avatar_url=_url_or_none(summary.avatar_key))
+        return cls.model_validate(cls.fields(summary))
+
+    @staticmethod
+    def fields(summary: UserSummary) -> dict[str, Any]:
+        """The model's fields, for a larger model validated in one call (a page of posts)."""
+        return {"id": str(summary.id), "username": summary.username, "display_name": summary.display_name,
+                "avatar_media_id": id_or_none(summary.avatar_media_id), "avatar_url": _url_or_none(summary.avatar_key)}
 
 
 class Profile(UserSummaryOut):

@@ -6,6 +6,12 @@ request without them 401 (not a 400 that discusses its body), and refuses a floo
 parsing. It is default-deny: every path but the auth routes and the docs needs an access token, so a
 new route cannot be left open by forgetting a decorator. Routes get the caller's id through the
 `Caller` dependency.
+
+Every authenticated request takes one token from its user's bucket. Most take it here, before any
+parsing; the routes in FOLDED_RATE_LIMIT take it themselves inside their own Redis round trip (the home
+timeline's one script), through the `PendingTake` dependency. Such a token is never skipped: when the
+route did not take it (a 400 before its read, an error), `app.handler` takes it after the resolver, and a
+refusal then answers 429 instead.
 """
 
 from __future__ import annotations
@@ -13,7 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any
 
 import deps
@@ -21,12 +30,16 @@ from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.request import Request
 from errors import ApiError, too_many_requests, unauthorized
 
-from kafkagram.auth import TokenError
-from kafkagram.auth.ratelimit import AUTH_PER_IP, READS_PER_USER, WRITES_PER_USER
+from kafkagram.auth import AccessClaims, AccessTokens, TokenError
+from kafkagram.auth.ratelimit import AUTH_PER_IP, READS_PER_USER, WRITES_PER_USER, Take
+from kafkagram.auth.tokens import LEEWAY_S
 
 BEARER_SCHEME = "bearerAuth"
 BEARER: list[dict[str, list[str]]] = [{BEARER_SCHEME: []}]  # the OpenAPI `security` of authenticated routes
 CALLER_KEY = "caller_id"
+TAKE_KEY = "rate_limit_take"
+# (method, rawPath) of the routes that take the caller's token in their own Redis round trip.
+FOLDED_RATE_LIMIT = frozenset({("GET", "/api/timeline")})
 AUTH_PREFIX = "/api/auth/"
 PUBLIC_PATHS = frozenset({"/api/docs", "/api/openapi.json"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -36,29 +49,40 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
 
 
-def admit(event: Mapping[str, Any]) -> tuple[int | None, ApiError | None]:
-    """(caller id or None for public paths, None) to go on, or (None, the error to answer)."""
+@dataclass
+class Admission:
+    caller: int | None = None  # None on public paths
+    refused: ApiError | None = None  # answer this instead
+    deferred: Take | None = None  # the caller's token, for the route to take (FOLDED_RATE_LIMIT)
+
+
+def admit(event: Mapping[str, Any]) -> Admission:
+    """Who calls (None on public paths), and either the error to answer or the token still to take."""
     try:
-        caller = _authenticate(event)
+        caller, deferred = _authenticate(event)
         _check_body(event)
     except ApiError as exc:
-        return None, exc
-    return caller, None
+        return Admission(refused=exc)
+    return Admission(caller, None, deferred)
 
 
-def _authenticate(event: Mapping[str, Any]) -> int | None:
+def _authenticate(event: Mapping[str, Any]) -> tuple[int | None, Take | None]:
     path = str(event.get("rawPath") or "")
     http = (event.get("requestContext") or {}).get("http") or {}
     if path in PUBLIC_PATHS:
-        return None
+        return None, None
     if path.startswith(AUTH_PREFIX):
         # API Gateway's sourceIp is the TCP peer it saw; X-Forwarded-For is client-written and spoofable.
         _take(AUTH_PER_IP, str(http.get("sourceIp") or "unknown"))
-        return None
+        return None, None
     headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
     user_id = _verify(str(headers.get("authorization") or ""))
-    _take(READS_PER_USER if str(http.get("method") or "").upper() in _READ_METHODS else WRITES_PER_USER, user_id)
-    return user_id
+    method = str(http.get("method") or "").upper()
+    rule = READS_PER_USER if method in _READ_METHODS else WRITES_PER_USER
+    if (method, path) in FOLDED_RATE_LIMIT:
+        return user_id, deps.rate_limiter().take(rule, user_id)
+    _take(rule, user_id)
+    return user_id, None
 
 
 def _verify(header: str) -> int:
@@ -68,12 +92,22 @@ def _verify(header: str) -> int:
     if scheme.lower() != "bearer" or not token.strip() or len(header) > MAX_AUTHORIZATION_LENGTH:
         raise unauthorized("invalid-token", "the Authorization header must be Bearer <access token>")
     try:
-        claims = deps.access_tokens().verify(token.strip())
+        claims = _verified(deps.access_tokens(), token.strip())
+        if time.time() >= claims.expires_at + LEEWAY_S:  # verified while valid, expired since (as PyJWT says)
+            raise TokenError("expired", "access token expired")
     except TokenError as exc:
         raise unauthorized("token-expired" if exc.code == "expired" else "invalid-token", str(exc)) from exc
     if not claims.user_id.isdigit():
         raise unauthorized("invalid-token", "invalid access token")
     return int(claims.user_id)
+
+
+@lru_cache(maxsize=4096)
+def _verified(tokens: AccessTokens, token: str) -> AccessClaims:
+    """Access tokens this sandbox has verified, kept until they are evicted: a client sends the same
+    token with every request until it expires (15 minutes), and the signature check costs more than the
+    rest of admission. Only valid tokens are kept (a refused one raises); expiry is checked on each use."""
+    return tokens.verify(token)
 
 
 def _take(rule: str, key: str | int) -> None:
@@ -130,3 +164,12 @@ def caller_id(request: Request) -> int:
 
 
 Caller = Annotated[int, Depends(caller_id)]
+
+
+def pending_take(request: Request) -> Take | None:
+    """The caller's token, when `admit` left it to this route (FOLDED_RATE_LIMIT); None when taken."""
+    take = request.context.get(TAKE_KEY)
+    return take if isinstance(take, Take) else None
+
+
+PendingTake = Annotated[Take | None, Depends(pending_take)]

@@ -11,8 +11,8 @@ from models.posts import POST_CONFLICT, POST_FORBIDDEN, POST_NOT_FOUND, CreatePo
 from models.users import NOT_FOUND as USER_NOT_FOUND
 
 from kafkagram.db import Connection
+from kafkagram.store import pages
 from kafkagram.store import posts as posts_store
-from kafkagram.store import users as users_store
 from kafkagram.store.interactions import liked_post_ids
 from routes import BEARER, Caller
 
@@ -50,9 +50,6 @@ def delete_post(post_id: PostId, caller: Caller) -> Response[None]:
 @router.get("/api/users/<username>/posts", tags=TAGS, summary="A user's published posts, newest first (grid)",
             security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED, USER_NOT_FOUND))
 def user_posts(username: Username, caller: Caller, cursor: Cursor = None, limit: Limit = None) -> PostPage:
-    def load(conn: Connection) -> PostPage:
-        user = users_store.get_user_by_username(conn, username)
-        page = posts_store.user_posts_page(conn, user.id, cursor, limit)
-        return PostPage.of(page, liked_post_ids(conn, caller, [post.id for post in page.items]))
-
-    return deps.read(load)
+    # The user, the page and the caller's likes of it in one prepared statement (a third of the mix's reads).
+    page, liked = deps.read(lambda conn: pages.user_grid_page(conn, username, caller, cursor, limit))
+    return PostPage.of(page, liked)

@@ -1,4 +1,5 @@
-"""The caller's home timeline (logic in kafkagram.feed: Redis read, rebuild, merge, one hydration)."""
+"""The caller's home timeline (logic in kafkagram.feed: one Redis script for the rate-limit token, the
+activity, the range read and the post cache; one PostgreSQL statement for large accounts and likes)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ from models.common import AUTHENTICATED, Cursor, Limit, responses, success
 from models.posts import PostPage
 
 from kafkagram.db import Connection
-from kafkagram.feed import home_timeline, ranked_home_timeline
-from kafkagram.store.interactions import liked_post_ids
-from routes import BEARER, Caller
+from kafkagram.feed import HomePage
+from routes import BEARER, Caller, PendingTake
 
 router = APIGatewayHttpRouter()
 TAGS = ["timeline"]
@@ -24,12 +24,14 @@ Order = Annotated[Literal["recent", "ranked"], Query(
 
 @router.get("/api/timeline", tags=TAGS, summary="The caller's home timeline, newest first or ranked",
             security=BEARER, responses=responses(success(200, "OK"), AUTHENTICATED))
-def get_timeline(caller: Caller, cursor: Cursor = None, limit: Limit = None, order: Order = "recent") -> PostPage:
-    feeds, cache = deps.feeds(), deps.post_cache()
-    read = ranked_home_timeline if order == "ranked" else home_timeline
+def get_timeline(caller: Caller, take: PendingTake, cursor: Cursor = None, limit: Limit = None,
+                 order: Order = "recent") -> PostPage:
+    home = deps.home_timeline()
 
-    def load(conn: Connection) -> PostPage:
-        page = read(conn, feeds, cache, caller, cursor, limit)
-        return PostPage.of(page, liked_post_ids(conn, caller, [post.id for post in page.items]))
+    def load(conn: Connection) -> HomePage:
+        if order == "ranked":
+            return home.ranked(conn, caller, cursor, limit, take)
+        return home.page(conn, caller, cursor, limit, take)
 
-    return deps.read(load)
+    page = deps.read(load)
+    return PostPage.of(page.page, page.liked)

@@ -20,7 +20,7 @@ import logging
 import select
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -152,7 +152,11 @@ class OutboxRelay:
 
     def __init__(self, database_url: str, bootstrap_servers: str, *, batch_size: int = DEFAULT_BATCH_SIZE,
                  poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
-                 delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S, kafka_auth: str = "none") -> None:
+                 delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S, kafka_auth: str = "none",
+                 on_published: Callable[[set[str]], object] | None = None) -> None:
+        """`on_published(topics)`: called as soon as Kafka acknowledged rows for these topics (a local
+        runtime wakes its consumers with it); an error it raises is logged, never the relay's."""
+        self.on_published = on_published
         self.database_url = database_url
         self.bootstrap_servers = bootstrap_servers
         self.kafka_auth = kafka_auth
@@ -173,6 +177,8 @@ class OutboxRelay:
             with self._database.transaction() as connection:  # ROLLBACK releases the lock
                 rows = self._claim(connection, limit or self.batch_size)
                 delivered, failures = self._produce(rows)
+                if delivered and self.on_published is not None:
+                    self._announce({row[1] for row in rows if row[0] in set(delivered)})
                 if delivered:
                     connection.run("UPDATE outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))",
                                    ids=delivered)
@@ -199,6 +205,12 @@ class OutboxRelay:
                 logger.warning("outbox relay: %s (retrying)", exc)
                 self._drop_listener()
                 stop_event.wait(min(RETRY_BACKOFF_S * 2 ** (failures - 1), MAX_RETRY_BACKOFF_S))
+
+    def _announce(self, topics: set[str]) -> None:
+        try:
+            self.on_published(topics)  # type: ignore[misc]
+        except Exception:
+            logger.exception("outbox relay: on_published failed")
 
     def unpublished(self) -> int:
         """Rows waiting for a relay."""

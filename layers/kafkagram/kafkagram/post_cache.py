@@ -6,12 +6,15 @@ API forgets a post once a write that changes what it shows has committed (likes,
 a deleted post also leaves every timeline through fan-out, so it is not asked for again). A reader
 that loaded a post just before such a commit may put the older copy back: `POST_CACHE_TTL_S` bounds
 how long that, or an author's renamed profile, can show.
+
+A script can read the cache in its own round trip with CACHED_POSTS_LUA, given `key_prefix` (the home
+timeline's script does, right after its range read: kafkagram.feed); `get_many` then takes what it read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -23,6 +26,17 @@ from kafkagram.store import posts as posts_store
 from kafkagram.store.models import Post, PostMedia, UserSummary
 
 POST_CACHE_TTL_S = 60
+# cached_posts(key prefix, post ids as decimal strings) -> the cached entries, in order (false: a miss).
+# It builds the keys from `PostCache.key_prefix`, so the key format stays PostCache's own. Scripts that
+# build keys need a non-cluster Redis, as the timelines already do.
+CACHED_POSTS_LUA = """
+local function cached_posts(prefix, ids)
+  if #ids == 0 then return {} end
+  local keys = {}
+  for i, id in ipairs(ids) do keys[i] = prefix .. id end
+  return redis.call('MGET', unpack(keys))
+end
+"""
 
 
 class PostCache:
@@ -30,17 +44,30 @@ class PostCache:
         self._redis = client
         self._prefix = prefix  # tests isolate their keys with it
 
-    def _key(self, post_id: int) -> str:
-        return f"{self._prefix}post:{post_id}"
+    @property
+    def key_prefix(self) -> str:
+        """A post's key is this prefix and its decimal id."""
+        return f"{self._prefix}post:"
 
-    def get_many(self, conn: pg8000.native.Connection, post_ids: Iterable[int]) -> list[Post]:
-        """Published posts in the order asked; missing or deleted ones are skipped."""
+    def _key(self, post_id: int) -> str:
+        return f"{self.key_prefix}{post_id}"
+
+    def get_many(self, conn: pg8000.native.Connection, post_ids: Iterable[int],
+                 cached: Mapping[int, bytes | str | None] | None = None) -> list[Post]:
+        """Published posts in the order asked; missing or deleted ones are skipped. `cached`: entries
+        already read for some of the ids (None: a miss), by a script composing CACHED_POSTS_LUA; the
+        others are read with one MGET."""
         ids = list(dict.fromkeys(post_ids))
         if not ids:
             return []
+        entries = dict(cached or {})
+        unread = [post_id for post_id in ids if post_id not in entries]
+        if unread:
+            entries.update(zip(unread, self._redis.mget([self._key(post_id) for post_id in unread]), strict=True))
         found: dict[int, Post] = {}
         missing: list[int] = []
-        for post_id, raw in zip(ids, self._redis.mget([self._key(post_id) for post_id in ids]), strict=True):
+        for post_id in ids:
+            raw = entries[post_id]
             if raw is None:
                 missing.append(post_id)
             else:

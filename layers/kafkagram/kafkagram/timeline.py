@@ -37,6 +37,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pg8000.native
@@ -126,6 +127,42 @@ class NewPost:
     post_id: int
     author_id: int
     follower_ids: Sequence[int] | None
+
+
+# The home-timeline reads as Lua functions, so that a script can compose them with other owners' steps
+# in one round trip (the API's home page: kafkagram.feed adds the rate-limit token and the post cache).
+# mark_active(activity key, timeline key, user id, now, ACTIVE_SECONDS) -> 1 when the user returns after
+# ACTIVE_SECONDS or more, or for the first time (their timeline, which missed the fan-outs of that
+# absence, is dropped), else 0 (their timeline is kept alive for ACTIVE_SECONDS more).
+# timeline_range(timeline key, upper bound, count) -> members, newest first (ZRANGE BYLEX REV).
+# timeline_post_ids(members, limit) -> the first `limit` post ids as decimal strings (no zero padding:
+# the form other keys use), the marker skipped; Lua numbers are doubles, so ids stay strings.
+HOME_READ_LUA = """
+local function mark_active(activity_key, timeline_key, user, now, active_seconds)
+  local last = redis.call('ZSCORE', activity_key, user)
+  redis.call('ZADD', activity_key, now, user)
+  if last and tonumber(last) >= tonumber(now) - tonumber(active_seconds) then
+    redis.call('EXPIRE', timeline_key, active_seconds)
+    return 0
+  end
+  redis.call('DEL', timeline_key)
+  return 1
+end
+local function timeline_range(key, upper, count)
+  return redis.call('ZRANGE', key, upper, '-', 'BYLEX', 'REV', 'LIMIT', 0, count)
+end
+local function timeline_post_ids(rows, limit)
+  local ids = {}
+  for _, row in ipairs(rows) do
+    if #ids >= limit then break end
+    local id = string.match(row, '^0*(%d+):')
+    if id then ids[#ids + 1] = id end
+  end
+  return ids
+end
+"""
+# KEYS: activity set, timeline. ARGV: user id, now, ACTIVE_SECONDS.
+_MARK_ACTIVE_SCRIPT = HOME_READ_LUA + "return mark_active(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])\n"
 
 
 @dataclass(frozen=True)
@@ -312,6 +349,12 @@ class FeedManager:
         # limit + 1: an extra id says another page exists; the marker says the bottom was reached.
         rows: list[Any] = self._redis.zrange(self.timeline_key(user_id), self._upper_bound(max_id), "-",
                                              desc=True, bylex=True, offset=0, num=limit + 1)
+        return self.page_of(rows, limit)
+
+    @staticmethod
+    def page_of(rows: Sequence[bytes | str], limit: int) -> TimelinePage | None:
+        """The page of up to `limit + 1` members read newest first (`read`, or timeline_range in a
+        script); None when there were none (the timeline is missing)."""
         if not rows:
             return None
         entries = [parse_member(row) for row in rows if row not in (MARKER, MARKER.decode())]
@@ -319,6 +362,17 @@ class FeedManager:
         entries = entries[:limit]
         return TimelinePage(ids=[p for p, _ in entries], author_ids=[a for _, a in entries],
                             next_cursor=entries[-1][0] if more else None)
+
+    def home_read_keys(self, user_id: int) -> list[str]:
+        """KEYS of HOME_READ_LUA's mark_active for `user_id`; timeline_range reads the second."""
+        return [self.activity_key, self.timeline_key(user_id)]
+
+    def home_read_args(self, user_id: int, max_id: int | None, limit: int) -> list[Any]:
+        """ARGV of mark_active (user, now, ACTIVE_SECONDS), then timeline_range's bound and count
+        (limit + 1, as `read` asks) for a page below `max_id`."""
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        return [str(user_id), repr(self._clock()), ACTIVE_SECONDS, self._upper_bound(max_id), limit + 1]
 
     @staticmethod
     def merge_large_accounts(page: TimelinePage, large_posts: Iterable[tuple[int, int]],
@@ -343,15 +397,18 @@ class FeedManager:
         read, so a reader never gets an empty page by mistake, and the followed large accounts' newest
         posts below the same cursor are merged in (one indexed query)."""
         self.mark_active(user_id)
-        page = self.read(user_id, max_id, limit)
-        if page is None:
-            self.regenerate(conn, user_id)
-            # Still None when evicted between the rebuild and the read (memory pressure): from PostgreSQL.
-            page = self.read(user_id, max_id, limit) or self._page_from_store(conn, user_id, max_id, limit)
+        page = self.read(user_id, max_id, limit) or self.rebuilt_page(conn, user_id, max_id, limit)
         large = self.large_followees(conn, user_id)
         if large:
             page = self.merge_large_accounts(page, posts_store.recent_post_refs(conn, large, limit, max_id), limit)
         return page
+
+    def rebuilt_page(self, conn: pg8000.native.Connection, user_id: int, max_id: int | None,
+                     limit: int) -> TimelinePage:
+        """A page of a timeline that was missing: rebuilt from PostgreSQL first, then read."""
+        self.regenerate(conn, user_id)
+        # Still None when evicted between the rebuild and the read (memory pressure): from PostgreSQL.
+        return self.read(user_id, max_id, limit) or self._page_from_store(conn, user_id, max_id, limit)
 
     def regenerate(self, conn: pg8000.native.Connection, user_id: int) -> None:
         """Rebuild the timeline from PostgreSQL: the user's and their followees' newest published posts,
@@ -406,17 +463,18 @@ class FeedManager:
 
         Returns True when they come back after ACTIVE_DAYS or more (or for the first time): their
         timeline, which missed the fan-outs of that absence, is dropped so the next read rebuilds it."""
-        now = self._clock()
-        key = self.timeline_key(user_id)
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.zscore(self.activity_key, user_id)
-        pipe.zadd(self.activity_key, {str(user_id): now})
-        pipe.expire(key, ACTIVE_SECONDS)
-        last_seen = pipe.execute()[0]
-        if last_seen is not None and last_seen >= now - ACTIVE_SECONDS:
-            return False
-        self._redis.delete(key)
-        return True
+        keys = self.home_read_keys(user_id)
+        return bool(self._mark_active(keys=keys, args=self.home_read_args(user_id, None, 1)[:3]))
+
+    @cached_property
+    def _mark_active(self) -> Any:
+        """One atomic round trip (HOME_READ_LUA's mark_active), the step the home page's script composes."""
+        return self._redis.register_script(_MARK_ACTIVE_SCRIPT)
+
+    @property
+    def client(self) -> redis.Redis:
+        """The Redis client: scripts that compose HOME_READ_LUA run on it."""
+        return self._redis
 
     def active_followers(self, follower_ids: Sequence[int]) -> list[int]:
         """The followers seen in the last ACTIVE_DAYS, one ZMSCORE per chunk in a single pipeline."""

@@ -24,15 +24,21 @@ def feeds(redis_client: redis.Redis) -> FeedManager:
 
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every SQL statement run on any pg8000 connection while the test runs."""
+    """Every SQL statement run on any pg8000 connection while the test runs (prepared ones too)."""
     seen: list[str] = []
     original = pg8000.native.Connection.run
+    original_prepared = pg8000.native.PreparedStatement.run
 
     def run(self: pg8000.native.Connection, sql: str, *args: Any, **kwargs: Any) -> Any:
         seen.append(sql)
         return original(self, sql, *args, **kwargs)
 
+    def run_prepared(self: pg8000.native.PreparedStatement, *args: Any, **kwargs: Any) -> Any:
+        seen.append(self.statement)
+        return original_prepared(self, *args, **kwargs)
+
     monkeypatch.setattr(pg8000.native.Connection, "run", run)
+    monkeypatch.setattr(pg8000.native.PreparedStatement, "run", run_prepared)
     yield seen
 
 
@@ -91,12 +97,13 @@ def test_pages_by_cursor_with_one_hydration_query_per_page(direct, db, statement
     seen, pages = read_all(direct, alice, 2)
     assert seen == list(reversed(posted)) and pages == 3
     assert sum(HYDRATION_SQL in sql for sql in statements) == pages  # one hydration query per page
-    # Per page: the large-account check, the hydration and the caller's likes; nothing per post.
-    assert len(statements) == 3 * pages
-    # Read again: every post comes from the post cache; PostgreSQL answers the two per-caller questions.
+    # Per page: the hydration of the cache's misses, and one statement for the large accounts and the
+    # caller's likes; nothing per post.
+    assert len(statements) == 2 * pages
+    # Read again: every post comes from the post cache; PostgreSQL answers the per-caller question only.
     statements.clear()
     assert read_all(direct, alice, 2) == (seen, pages)
-    assert not any(HYDRATION_SQL in sql for sql in statements) and len(statements) == 2 * pages
+    assert not any(HYDRATION_SQL in sql for sql in statements) and len(statements) == pages
 
 
 def test_a_like_or_comment_shows_at_the_next_read_despite_the_cache(direct, db):

@@ -304,14 +304,17 @@ def test_latest_skips_the_backlog_and_group_offsets_win(setup, probe, tmp_path, 
     assert probe.delivered_values()[-1] == {"while_down": 1}
 
 
-def test_at_timestamp_starts_at_the_first_later_record(setup, probe, kafka_bootstrap, kafka_session_timeout_ms):
-    topic = None
-    produced_before = time.time()
-    topic, template = setup(StartingPosition="AT_TIMESTAMP", BatchSize=10, MaximumBatchingWindowInSeconds=0,
-                            StartingPositionTimestamp=int(produced_before) + 1)
+def test_at_timestamp_starts_at_the_first_later_record(setup, probe, kafka_bootstrap, kafka_session_timeout_ms,
+                                                       unique):
+    topic = f"t-{unique}"
+    create_topic(kafka_bootstrap, topic)
     produce(kafka_bootstrap, topic, [{"early": 1}])
-    wait_for(lambda: time.time() > int(produced_before) + 1.05, message="the clock to pass the timestamp")
+    # The start is taken after the early record is stored, so a busy machine cannot push it past it.
+    start = int(time.time()) + 1
+    wait_for(lambda: time.time() > start + 0.05, message="the clock to pass the timestamp")
     produce(kafka_bootstrap, topic, [{"late": 1}])
+    topic, template = setup(StartingPosition="AT_TIMESTAMP", BatchSize=10, MaximumBatchingWindowInSeconds=0,
+                            StartingPositionTimestamp=start)
     with run(template, kafka_bootstrap, kafka_session_timeout_ms):
         wait_for(lambda: probe.done(), message="a record")
     assert probe.delivered_values() == [{"late": 1}]

@@ -6,42 +6,52 @@ reads the clock with Redis TIME, so every function process, whatever its own clo
 time, and read-refill-take happens atomically, so concurrent requests never both get the last token.
 A bucket expires once it would be full again: an absent bucket is a full one, so idle keys cost
 no memory.
+
+The bucket logic is one Lua function, `take_token` (TAKE_TOKEN_LUA), so another script can take a
+request's token in its own round trip: the API's home timeline does (kafkagram.feed), through a `Take`
+that the API's admission hands it. A `Take` is spent exactly once, by that script or by `settle()`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
-# KEYS[1]: bucket. ARGV: burst (capacity), refill rate in tokens per second.
-# Returns {allowed (0|1), remaining whole tokens, milliseconds until one token is available}.
-# Whole numbers only: Redis truncates Lua floats in replies.
-_TOKEN_BUCKET_SCRIPT = """
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1])
-local at = tonumber(state[2])
-if tokens == nil or at == nil then
-  tokens, at = capacity, now
+# take_token(bucket key, burst (capacity), refill rate in tokens per second) ->
+# {allowed (0|1), remaining whole tokens, milliseconds until one token is available}.
+# Whole numbers only: Redis truncates Lua floats in replies. A Lua function, not a whole script, so that
+# other scripts can compose it (kafkagram.feed's home timeline); the script below is just a call of it.
+TAKE_TOKEN_LUA = """
+local function take_token(key, capacity, rate)
+  capacity = tonumber(capacity)
+  rate = tonumber(rate)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+  local state = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(state[1])
+  local at = tonumber(state[2])
+  if tokens == nil or at == nil then
+    tokens, at = capacity, now
+  end
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  local allowed, wait_ms = 0, 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+  else
+    wait_ms = math.ceil((1 - tokens) / rate * 1000)
+  end
+  redis.call('HSET', key, 'tokens', string.format('%.17g', tokens), 'at', string.format('%.6f', now))
+  redis.call('PEXPIRE', key, math.max(1, math.ceil((capacity - tokens) / rate * 1000)))
+  return {allowed, math.floor(tokens), wait_ms}
 end
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
-local allowed, wait_ms = 0, 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  wait_ms = math.ceil((1 - tokens) / rate * 1000)
-end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.6f', now))
-redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((capacity - tokens) / rate * 1000)))
-return {allowed, math.floor(tokens), wait_ms}
 """
+# KEYS[1]: bucket. ARGV: burst, refill rate in tokens per second.
+_TOKEN_BUCKET_SCRIPT = TAKE_TOKEN_LUA + "return take_token(KEYS[1], ARGV[1], ARGV[2])\n"
 
 MS_PER_S = 1000
 
@@ -63,6 +73,22 @@ class Decision:
     allowed: bool
     remaining: int
     retry_after_s: int  # 0 when allowed; otherwise >= 1, for the Retry-After header
+
+    @classmethod
+    def of(cls, reply: Sequence[Any]) -> Decision:
+        """From take_token's reply {allowed, remaining, wait_ms}."""
+        allowed, remaining, wait_ms = reply
+        if allowed:
+            return cls(True, int(remaining), 0)
+        return cls(False, int(remaining), max(1, math.ceil(int(wait_ms) / MS_PER_S)))
+
+
+class RateLimited(Exception):
+    """A folded `Take` was refused: answer 429 with `decision.retry_after_s`."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(f"rate limited; retry in {decision.retry_after_s} s")
+        self.decision = decision
 
 
 # The rule names the API uses; the key is the client IP for "auth", the user id for the others.
@@ -93,11 +119,48 @@ class RateLimiter:
         """A full bucket again (the next request starts a new one)."""
         self._redis.delete(self.bucket_key(rule, key))
 
+    def script_args(self, rule: str) -> list[str]:
+        """take_token's burst and rate arguments for `rule`; KeyError for an unknown rule."""
+        limits = self._rules[rule]
+        return [str(limits.burst), repr(limits.per_second)]
+
     def check(self, rule: str, key: str | int) -> Decision:
         """Take one token from the bucket of (rule, key); KeyError for an unknown rule."""
-        limits = self._rules[rule]
-        allowed, remaining, wait_ms = self._script(
-            keys=[self.bucket_key(rule, key)], args=[limits.burst, repr(limits.per_second)])
-        if allowed:
-            return Decision(True, int(remaining), 0)
-        return Decision(False, int(remaining), max(1, math.ceil(int(wait_ms) / MS_PER_S)))
+        return Decision.of(self._script(keys=[self.bucket_key(rule, key)], args=self.script_args(rule)))
+
+    def take(self, rule: str, key: str | int) -> Take:
+        """A token to take later, by `settle()` or inside another script's round trip (KeyError for an
+        unknown rule, now rather than then)."""
+        self.script_args(rule)
+        return Take(self, rule, key)
+
+
+@dataclass
+class Take:
+    """One request's token from one bucket, taken exactly once: inside a script that composes
+    TAKE_TOKEN_LUA (it passes `bucket_key` and `script_args`, then `record`s take_token's reply), or
+    by `settle()`, its own round trip. `decision` is None until then."""
+
+    limiter: RateLimiter
+    rule: str
+    key: str | int
+    decision: Decision | None = None
+
+    @property
+    def bucket_key(self) -> str:
+        return self.limiter.bucket_key(self.rule, self.key)
+
+    @property
+    def script_args(self) -> list[str]:
+        return self.limiter.script_args(self.rule)
+
+    def record(self, reply: Sequence[Any]) -> Decision:
+        """The decision of a composed take_token call."""
+        self.decision = Decision.of(reply)
+        return self.decision
+
+    def settle(self) -> Decision:
+        """The decision, taking the token now (one round trip) if no script took it."""
+        if self.decision is None:
+            self.decision = self.limiter.check(self.rule, self.key)
+        return self.decision

@@ -1,0 +1,40 @@
+"""The open-loop load generator (emulator.http.loadgen) against the API behind the gateway: the whole
+schedule is sent, split over processes, every answer is counted with its latency from the intended
+send time, and what was not answered counts as a failure, not as a fast request."""
+
+from __future__ import annotations
+
+import math
+
+from emulator.http.loadgen import UNFINISHED, Request, percentile, run_open_loop
+from tests.support.services import free_port
+
+
+def _posts(request: Request, status: int, body: bytes) -> int:
+    return len(body) if status == 401 else -1
+
+
+def test_the_schedule_is_sent_split_over_processes_and_every_answer_counted(gateway):
+    requests = [Request("GET", "/api/timeline", kind="401"), Request("GET", "/api/docs", kind="docs")] * 30
+    result = run_open_loop(f"http://127.0.0.1:{gateway.port}", requests, rate=100.0, warmup_s=0.2, processes=2,
+                           metric=_posts)
+    assert result.sent == 40 and result.duration_s == 0.4  # 60 sent, the first 20 (0.2 s) not recorded
+    assert result.count("401", ok=lambda status: status == 401) == 20
+    assert result.count("docs", ok=lambda status: status == 200) == 20
+    assert result.unfinished == 0 and result.late_sends + result.offered_rps() * 0.4 == 40
+    # Finite: every request answered (the first ones may wait for a second sandbox to start).
+    assert 0 < result.percentile_ms(0.5, "401") <= result.percentile_ms(0.99, "401") < math.inf
+    assert result.mean_metric("401") > 0 and result.mean_metric("docs") == -1  # computed in the senders
+    assert 0 < result.achieved_rps(lambda status: status in (200, 401)) <= 100.0
+
+
+def test_requests_nobody_answers_are_failures_that_count_as_infinitely_late():
+    dead = f"http://127.0.0.1:{free_port()}"
+    result = run_open_loop(dead, [Request("GET", "/")] * 5, rate=50.0, timeout_s=2.0)
+    assert result.sent == 5 and result.unfinished == 5 and set(result.status) == {UNFINISHED}
+    assert result.achieved_rps() == 0 and math.isinf(result.percentile_ms(0.99))
+
+
+def test_percentiles_are_nearest_rank():
+    assert percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.0 and percentile([1.0, 2.0, 3.0, 4.0], 0.99) == 4.0
+    assert math.isnan(percentile([], 0.5))
