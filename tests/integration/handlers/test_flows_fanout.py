@@ -14,7 +14,7 @@ from kafkagram import timeline
 from kafkagram.clients import Clients
 from kafkagram.db import transaction
 from kafkagram.events import validate
-from kafkagram.events.catalog import TIMELINE_RECIPIENTS_MAX, TIMELINE_SHARDS
+from kafkagram.events.catalog import TIMELINE_RECIPIENTS_MAX, TIMELINE_SHARDS, timeline_shard
 from kafkagram.store import follows, posts
 from kafkagram.store.models import User
 from kafkagram.timeline import MAX_ITEMS, FeedManager
@@ -146,7 +146,7 @@ def test_timeline_updated_goes_only_to_connected_followers(db: Any, clients: Cli
 
     [update] = timeline_updates(db, connected.id)
     validate(update)
-    assert update["data"] == {"shard": str(connected.id % TIMELINE_SHARDS), "recipient_ids": [str(connected.id)],
+    assert update["data"] == {"shard": str(timeline_shard(connected.id)), "recipient_ids": [str(connected.id)],
                               "action": "added", "post_ids": [str(post.id)], "author_id": str(author.id)}
     assert timeline_updates(db, offline.id) == []
     assert timeline_updates(db, stranger.id) == []
@@ -281,7 +281,7 @@ def test_a_post_costs_one_update_per_chunk_of_connected_followers_not_one_per_fo
     assert sorted(told) == sorted(f.id for f in followers)  # each follower once
     for update in updates:
         validate(update)
-        assert {int(u) % TIMELINE_SHARDS for u in update["data"]["recipient_ids"]} == {int(update["data"]["shard"])}
+        assert {timeline_shard(int(u)) for u in update["data"]["recipient_ids"]} == {int(update["data"]["shard"])}
         assert len(update["data"]["recipient_ids"]) <= TIMELINE_RECIPIENTS_MAX
 
 

@@ -6,21 +6,39 @@ from __future__ import annotations
 import json
 
 from kafkagram.events import new_event, validate
-from kafkagram.events.catalog import TIMELINE_RECIPIENTS_MAX, TIMELINE_SHARDS
+from kafkagram.events.catalog import TIMELINE_RECIPIENTS_MAX, TIMELINE_SHARDS, timeline_shard
 from kafkagram.flows.fan_out import recipient_chunks
 from kafkagram.flows.push import frames_of
+from kafkagram.ids import compose_id
 
 
 def test_recipients_are_chunked_by_shard_each_user_once_and_in_order():
     users = list(range(1, 3 * TIMELINE_RECIPIENTS_MAX))
     chunks = recipient_chunks(users)
     assert sorted(user for _, chunk in chunks for user in chunk) == users
-    assert all(len(chunk) <= TIMELINE_RECIPIENTS_MAX and {u % TIMELINE_SHARDS for u in chunk} == {shard}
+    assert all(len(chunk) <= TIMELINE_RECIPIENTS_MAX and {timeline_shard(u) for u in chunk} == {shard}
                for shard, chunk in chunks)
     assert len(chunks) == TIMELINE_SHARDS  # 1,499 users: fewer than 500 in each of the shards
-    same_shard = [TIMELINE_SHARDS * n for n in range(1, 2 * TIMELINE_RECIPIENTS_MAX + 2)]
+    same_shard = [u for u in range(1, 20_000) if timeline_shard(u) == 0][:2 * TIMELINE_RECIPIENTS_MAX + 1]
     assert [len(chunk) for _, chunk in recipient_chunks(same_shard)] == [500, 500, 1]
     assert recipient_chunks([]) == []
+
+
+def test_ids_made_a_millisecond_apart_spread_over_every_shard():
+    """Ids keep a per-millisecond sequence in their low bits (0 for most ids made one at a time): the
+    shard must not follow them, or nearly every user lands on one shard and one partition."""
+    users = [compose_id(1_800_000_000_000 + ms, 1, 0) for ms in range(8_000)]
+    counts = [0] * TIMELINE_SHARDS
+    for user in users:
+        counts[timeline_shard(user)] += 1
+    assert min(counts) > 0.8 * len(users) / TIMELINE_SHARDS
+
+
+def test_the_shard_is_crc32_of_the_decimal_id_as_the_catalogue_documents():
+    import zlib
+
+    assert [timeline_shard(u) for u in (1, 42, 123456789012345678)] == [
+        zlib.crc32(str(u).encode()) % TIMELINE_SHARDS for u in (1, 42, 123456789012345678)]
 
 
 def test_a_chunk_becomes_one_frame_per_recipient_in_the_shape_clients_know():

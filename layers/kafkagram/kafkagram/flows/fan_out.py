@@ -13,7 +13,7 @@ or the failed first attempt, got there first): a repeated "added" is harmless to
 is not.
 
 `timeline-updated` names a chunk of recipients (version 2): the connected followers are grouped by
-shard (user id modulo TIMELINE_SHARDS, the Kafka key), so each user's updates stay in order on one
+shard (`timeline_shard`: a hash of the user id; the Kafka key), so each user's updates stay in order on one
 partition, and a post costs one outbox row and one Kafka record per chunk, not per follower.
 """
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.db import Database
 from kafkagram.events import TIMELINE_UPDATED, Event, new_event
-from kafkagram.events.catalog import TIMELINE_RECIPIENTS_MAX, TIMELINE_SHARDS
+from kafkagram.events.catalog import TIMELINE_RECIPIENTS_MAX, timeline_shard
 from kafkagram.events.reading import PostCreated, PostDeleted, read_data
 from kafkagram.idempotency import first_time, first_times
 from kafkagram.outbox import enqueue_alike
@@ -97,7 +97,7 @@ def recipient_chunks(user_ids: Sequence[int]) -> list[tuple[int, list[int]]]:
     """(shard, up to TIMELINE_RECIPIENTS_MAX users of that shard), in shard order, users in the order given."""
     by_shard: dict[int, list[int]] = {}
     for user_id in user_ids:
-        by_shard.setdefault(user_id % TIMELINE_SHARDS, []).append(user_id)
+        by_shard.setdefault(timeline_shard(user_id), []).append(user_id)
     return [(shard, users[start:start + TIMELINE_RECIPIENTS_MAX])
             for shard, users in sorted(by_shard.items())
             for start in range(0, len(users), TIMELINE_RECIPIENTS_MAX)]
