@@ -160,3 +160,15 @@ def publish(client: Client, db: Any, account: Account, caption: str = "", media_
     assert reply.status == 201, reply.body
     assert reply.json()["status"] == "published"
     return reply.json()
+
+
+def follow(client: Client, follower: Account, followee: Account) -> None:
+    reply = client.request("PUT", f"/api/users/{followee.username}/follow", token=follower.access_token)
+    assert reply.status == 204, reply.body
+
+
+def home_timeline(client: Client, account: Account, query: str = "") -> Any:
+    """GET /api/timeline (its JSON page), asserting a 200."""
+    reply = client.request("GET", f"/api/timeline{query}", token=account.access_token)
+    assert reply.status == 200, reply.body
+    return reply.json()

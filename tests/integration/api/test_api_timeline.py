@@ -4,59 +4,17 @@ cursor, hydrated in one query per page, fan-out entries read from Redis, large a
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import Any
 
-import pg8000.native
-import pytest
-import redis
-
-from kafkagram.timeline import ACTIVE_SECONDS, LARGE_ACCOUNT_FOLLOWERS, FeedManager
-from tests.support.api import Account, Client, publish, register
+from kafkagram.timeline import ACTIVE_SECONDS, LARGE_ACCOUNT_FOLLOWERS
+from tests.support.api import Account, Client, follow, home_timeline, publish, register
 
 HYDRATION_SQL = "FROM posts p JOIN users u ON u.id = p.author_id"  # POST_SELECT, the hydration query
-
-
-@pytest.fixture
-def feeds(redis_client: redis.Redis) -> FeedManager:
-    return FeedManager(redis_client)  # the API's keys (no prefix); every test has its own users
-
-
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every SQL statement run on any pg8000 connection while the test runs (prepared ones too)."""
-    seen: list[str] = []
-    original = pg8000.native.Connection.run
-    original_prepared = pg8000.native.PreparedStatement.run
-
-    def run(self: pg8000.native.Connection, sql: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(sql)
-        return original(self, sql, *args, **kwargs)
-
-    def run_prepared(self: pg8000.native.PreparedStatement, *args: Any, **kwargs: Any) -> Any:
-        seen.append(self.statement)
-        return original_prepared(self, *args, **kwargs)
-
-    monkeypatch.setattr(pg8000.native.Connection, "run", run)
-    monkeypatch.setattr(pg8000.native.PreparedStatement, "run", run_prepared)
-    yield seen
-
-
-def follow(client: Client, follower: Account, followee: Account) -> None:
-    reply = client.request("PUT", f"/api/users/{followee.username}/follow", token=follower.access_token)
-    assert reply.status == 204
-
-
-def timeline(client: Client, account: Account, query: str = "") -> Any:
-    reply = client.request("GET", f"/api/timeline{query}", token=account.access_token)
-    assert reply.status == 200, reply.body
-    return reply.json()
 
 
 def read_all(client: Client, account: Account, limit: int) -> tuple[list[str], int]:
     seen, cursor, pages = [], None, 0
     while True:
-        page = timeline(client, account, f"?limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        page = home_timeline(client, account, f"?limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
         pages += 1
         seen += [item["id"] for item in page["items"]]
         cursor = page["next_cursor"]
@@ -73,18 +31,18 @@ def test_a_missing_timeline_is_rebuilt_from_the_users_and_followees_posts(direct
     key = feeds.timeline_key(int(alice.id))
     assert not redis_client.exists(key)
 
-    page = timeline(direct, alice)  # first visit: no timeline yet, rebuilt from PostgreSQL
+    page = home_timeline(direct, alice)  # first visit: no timeline yet, rebuilt from PostgreSQL
     assert [item["id"] for item in page["items"]] == list(reversed(expected)) and page["next_cursor"] is None
     assert {item["author"]["username"] for item in page["items"]} == {bob.username, carol.username, alice.username}
     assert redis_client.exists(key)
 
     redis_client.delete(key)  # evicted or expired: rebuilt again, never an empty page
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == list(reversed(expected))
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == list(reversed(expected))
 
 
 def test_an_empty_timeline_is_empty_not_missing(direct, feeds, redis_client):
     loner = register(direct)
-    assert timeline(direct, loner) == {"items": [], "next_cursor": None}
+    assert home_timeline(direct, loner) == {"items": [], "next_cursor": None}
     assert redis_client.exists(feeds.timeline_key(int(loner.id)))  # built (the marker), not re-read each time
 
 
@@ -92,7 +50,7 @@ def test_pages_by_cursor_with_one_hydration_query_per_page(direct, db, statement
     alice, bob = register(direct), register(direct)
     follow(direct, alice, bob)
     posted = [publish(direct, db, bob, caption=f"#{i}")["id"] for i in range(5)]
-    timeline(direct, alice, "?limit=1")  # builds the timeline
+    home_timeline(direct, alice, "?limit=1")  # builds the timeline
     statements.clear()
     seen, pages = read_all(direct, alice, 2)
     assert seen == list(reversed(posted)) and pages == 3
@@ -110,39 +68,39 @@ def test_a_like_or_comment_shows_at_the_next_read_despite_the_cache(direct, db):
     alice, bob = register(direct), register(direct)
     follow(direct, alice, bob)
     post = publish(direct, db, bob)["id"]
-    assert timeline(direct, alice)["items"][0]["likes_count"] == 0  # now cached
+    assert home_timeline(direct, alice)["items"][0]["likes_count"] == 0  # now cached
     assert direct.request("PUT", f"/api/posts/{post}/like", token=alice.access_token).status == 204
-    [liked] = timeline(direct, alice)["items"]
+    [liked] = home_timeline(direct, alice)["items"]
     assert liked["likes_count"] == 1 and liked["liked_by_me"] is True
     # The cached post is everyone's; whether the caller likes it is theirs.
-    [seen_by_author] = timeline(direct, bob)["items"]  # bob's own post, in his own timeline
+    [seen_by_author] = home_timeline(direct, bob)["items"]  # bob's own post, in his own timeline
     assert seen_by_author["likes_count"] == 1 and seen_by_author["liked_by_me"] is False
     assert direct.request("GET", f"/api/posts/{post}", token=alice.access_token).json()["liked_by_me"] is True
     assert direct.request("GET", f"/api/users/{bob.username}/posts",
                           token=alice.access_token).json()["items"][0]["liked_by_me"] is True
     reply = direct.request("POST", f"/api/posts/{post}/comments", token=alice.access_token, json_body={"body": "hi"})
     assert reply.status == 201
-    assert timeline(direct, alice)["items"][0]["comments_count"] == 1
+    assert home_timeline(direct, alice)["items"][0]["comments_count"] == 1
     assert direct.request("DELETE", f"/api/posts/{post}/comments/{reply.json()['id']}",
                           token=bob.access_token).status == 204
     assert direct.request("DELETE", f"/api/posts/{post}/like", token=alice.access_token).status == 204
-    assert timeline(direct, alice)["items"][0]["likes_count"] == 0
-    assert timeline(direct, alice)["items"][0]["comments_count"] == 0
+    assert home_timeline(direct, alice)["items"][0]["likes_count"] == 0
+    assert home_timeline(direct, alice)["items"][0]["comments_count"] == 0
 
 
 def test_fanned_out_and_deleted_posts(direct, db, feeds):
     alice, bob = register(direct), register(direct)
     follow(direct, alice, bob)
     first = publish(direct, db, bob)["id"]
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [first]
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [first]
     later = publish(direct, db, bob)["id"]
     # The built timeline is what fan-out writes: the new post shows once it is pushed.
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [first]
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [first]
     assert feeds.push(int(later), int(bob.id), [int(alice.id)]) == [int(alice.id)]
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [later, first]
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [later, first]
     # A deleted post still in Redis (fan-out of the deletion pending) is not shown.
     assert direct.request("DELETE", f"/api/posts/{later}", token=bob.access_token).status == 204
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [first]
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [first]
 
 
 def test_large_accounts_are_merged_at_read_time(direct, db):
@@ -151,7 +109,7 @@ def test_large_accounts_are_merged_at_read_time(direct, db):
     follow(direct, alice, friend)
     db.run("UPDATE users SET followers_count = :n WHERE id = :id", n=LARGE_ACCOUNT_FOLLOWERS + 1, id=int(star.id))
     old = publish(direct, db, friend)["id"]
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [old]  # built now
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [old]  # built now
     # Never fanned out (too many followers), yet read: merged from PostgreSQL, in order, paged.
     starred = [publish(direct, db, star)["id"] for _ in range(3)]
     seen, pages = read_all(direct, alice, 2)
@@ -161,10 +119,10 @@ def test_large_accounts_are_merged_at_read_time(direct, db):
 def test_a_returning_user_gets_a_rebuilt_timeline(direct, db, feeds, redis_client):
     alice, bob = register(direct), register(direct)
     follow(direct, alice, bob)
-    assert timeline(direct, alice)["items"] == []  # built while bob had posted nothing
+    assert home_timeline(direct, alice)["items"] == []  # built while bob had posted nothing
     posted = publish(direct, db, bob)["id"]  # missed: alice was away (no fan-out to inactive users)
     redis_client.zadd(feeds.activity_key, {alice.id: time.time() - ACTIVE_SECONDS - 60})
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [posted]
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [posted]
 
 
 def test_timeline_input_errors(direct):
@@ -186,13 +144,13 @@ def test_the_ranked_timeline_puts_engagement_first_and_pages_through_the_window(
     reply = direct.request("POST", f"/api/posts/{middle}/comments", token=carol.access_token, json_body={"body": "!"})
     assert reply.status == 201
 
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [newest, middle, oldest]
-    ranked = timeline(direct, alice, "?order=ranked")
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [newest, middle, oldest]
+    ranked = home_timeline(direct, alice, "?order=ranked")
     assert [item["id"] for item in ranked["items"]] == [oldest, middle, newest] and ranked["next_cursor"] is None
 
-    first = timeline(direct, alice, "?order=ranked&limit=2")
+    first = home_timeline(direct, alice, "?order=ranked&limit=2")
     assert [item["id"] for item in first["items"]] == [oldest, middle]
-    rest = timeline(direct, alice, f"?order=ranked&limit=2&cursor={first['next_cursor']}")
+    rest = home_timeline(direct, alice, f"?order=ranked&limit=2&cursor={first['next_cursor']}")
     assert [item["id"] for item in rest["items"]] == [newest] and rest["next_cursor"] is None
 
     reply = direct.request("GET", "/api/timeline?order=popular", token=alice.access_token)

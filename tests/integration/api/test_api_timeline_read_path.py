@@ -5,75 +5,17 @@ a request refused before its read still pays its token, and a missing timeline i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import deps
-import pg8000.native
 import pytest
 import redis
-from redis.client import Pipeline
 
 from kafkagram.auth import RateLimiter
 from kafkagram.auth.ratelimit import DEFAULT_RULES, READS_PER_USER, Rule
 from kafkagram.feed import HomeTimeline
 from kafkagram.post_cache import PostCache
 from kafkagram.timeline import LARGE_ACCOUNT_FOLLOWERS, FeedManager
-from tests.support.api import Account, Client, empty_bucket, publish, register, reset_bucket
+from tests.support.api import Account, empty_bucket, follow, home_timeline, publish, register, reset_bucket
 from tests.support.services import free_port
-
-
-@pytest.fixture
-def feeds(redis_client: redis.Redis) -> FeedManager:
-    return FeedManager(redis_client)  # the API's keys (no prefix); every test has its own users
-
-
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every Redis round trip of any client while the test runs: a command, or a whole pipeline."""
-    seen: list[str] = []
-    command, execute = redis.Redis.execute_command, Pipeline.execute
-
-    def counted_command(self: redis.Redis, *args: Any, **options: Any) -> Any:
-        seen.append(str(args[0]))
-        return command(self, *args, **options)
-
-    def counted_pipeline(self: Pipeline, raise_on_error: bool = True) -> Any:
-        seen.append(f"pipeline of {len(self.command_stack)}")
-        return execute(self, raise_on_error)
-
-    monkeypatch.setattr(redis.Redis, "execute_command", counted_command)
-    monkeypatch.setattr(Pipeline, "execute", counted_pipeline)
-    return seen
-
-
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every SQL statement run on any pg8000 connection while the test runs, prepared ones too."""
-    seen: list[str] = []
-    run, run_prepared = pg8000.native.Connection.run, pg8000.native.PreparedStatement.run
-
-    def counted_run(self: pg8000.native.Connection, sql: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(sql)
-        return run(self, sql, *args, **kwargs)
-
-    def counted_prepared(self: pg8000.native.PreparedStatement, *args: Any, **kwargs: Any) -> Any:
-        seen.append(self.statement)
-        return run_prepared(self, *args, **kwargs)
-
-    monkeypatch.setattr(pg8000.native.Connection, "run", counted_run)
-    monkeypatch.setattr(pg8000.native.PreparedStatement, "run", counted_prepared)
-    yield seen
-
-
-def follow(client: Client, follower: Account, followee: Account) -> None:
-    assert client.request("PUT", f"/api/users/{followee.username}/follow", token=follower.access_token).status == 204
-
-
-def timeline(client: Client, account: Account, query: str = "") -> Any:
-    reply = client.request("GET", f"/api/timeline{query}", token=account.access_token)
-    assert reply.status == 200, reply.body
-    return reply.json()
 
 
 def tokens_left(client: redis.Redis, account: Account) -> float:
@@ -95,18 +37,18 @@ def test_a_warm_page_is_one_redis_round_trip_and_one_statement(direct, db, round
     alice, bob = register(direct), register(direct)
     follow(direct, alice, bob)
     posted = [publish(direct, db, bob, caption=f"#{i}")["id"] for i in range(3)]
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == list(reversed(posted))  # built, cached
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == list(reversed(posted))  # built, cached
     round_trips.clear()
     statements.clear()
 
-    first = timeline(direct, alice, "?limit=2")
+    first = home_timeline(direct, alice, "?limit=2")
     assert round_trips == ["EVALSHA"]  # token, activity, range and cached posts in one script call
     assert len(statements) == 1  # large accounts and likes in one statement
     assert [item["id"] for item in first["items"]] == [posted[2], posted[1]]
 
     round_trips.clear()
     statements.clear()
-    rest = timeline(direct, alice, f"?limit=2&cursor={first['next_cursor']}")
+    rest = home_timeline(direct, alice, f"?limit=2&cursor={first['next_cursor']}")
     assert [item["id"] for item in rest["items"]] == [posted[0]] and rest["next_cursor"] is None
     assert round_trips == ["EVALSHA"] and len(statements) == 1
 
@@ -114,7 +56,7 @@ def test_a_warm_page_is_one_redis_round_trip_and_one_statement(direct, db, round
 def test_a_refused_token_stops_the_read_before_it_starts(direct, redis_client, feeds, round_trips, statements,
                                                         slow_refill):
     alice = register(direct)
-    timeline(direct, alice)  # built, and alice marked active
+    home_timeline(direct, alice)  # built, and alice marked active
     seen = redis_client.zscore(feeds.activity_key, alice.id)
     empty_bucket(redis_client, READS_PER_USER, alice.id)
     round_trips.clear()
@@ -126,7 +68,7 @@ def test_a_refused_token_stops_the_read_before_it_starts(direct, redis_client, f
     assert redis_client.zscore(feeds.activity_key, alice.id) == seen  # not marked active either
 
     reset_bucket(redis_client, READS_PER_USER, alice.id)
-    assert timeline(direct, alice)["items"] == []
+    assert home_timeline(direct, alice)["items"] == []
 
 
 def test_a_request_refused_before_its_read_still_takes_its_token(direct, redis_client, slow_refill):
@@ -145,8 +87,8 @@ def test_each_page_takes_exactly_one_token(direct, redis_client, slow_refill):
     alice = register(direct)
     reset_bucket(redis_client, READS_PER_USER, alice.id)
     for _ in range(3):
-        timeline(direct, alice, "?order=ranked")
-        timeline(direct, alice)
+        home_timeline(direct, alice, "?order=ranked")
+        home_timeline(direct, alice)
     assert BURST - 6 <= tokens_left(redis_client, alice) < BURST - 5.9  # six pages, six tokens
 
 
@@ -154,15 +96,15 @@ def test_a_missing_timeline_is_rebuilt_in_the_same_request(direct, db, feeds, re
     alice, bob = register(direct), register(direct)
     follow(direct, alice, bob)
     posted = publish(direct, db, bob)["id"]
-    timeline(direct, alice)
+    home_timeline(direct, alice)
     redis_client.delete(feeds.timeline_key(int(alice.id)))  # evicted
     round_trips.clear()
 
-    assert [item["id"] for item in timeline(direct, alice)["items"]] == [posted]
+    assert [item["id"] for item in home_timeline(direct, alice)["items"]] == [posted]
     assert round_trips[0] == "EVALSHA" and len(round_trips) > 1  # the script found nothing: rebuilt, read
     assert redis_client.exists(feeds.timeline_key(int(alice.id)))
     round_trips.clear()
-    timeline(direct, alice)
+    home_timeline(direct, alice)
     assert round_trips == ["EVALSHA"]
 
 
@@ -170,10 +112,10 @@ def test_a_large_accounts_posts_are_merged_with_the_callers_likes(direct, db):
     alice, star = register(direct), register(direct)
     follow(direct, alice, star)
     db.run("UPDATE users SET followers_count = :n WHERE id = :id", n=LARGE_ACCOUNT_FOLLOWERS + 1, id=int(star.id))
-    timeline(direct, alice)  # built while the star had posted nothing
+    home_timeline(direct, alice)  # built while the star had posted nothing
     first, second = (publish(direct, db, star)["id"] for _ in range(2))  # never fanned out
     assert direct.request("PUT", f"/api/posts/{first}/like", token=alice.access_token).status == 204
-    items = timeline(direct, alice)["items"]
+    items = home_timeline(direct, alice)["items"]
     assert [(item["id"], item["liked_by_me"]) for item in items] == [(second, False), (first, True)]
 
 
