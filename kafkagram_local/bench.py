@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -207,27 +208,28 @@ def _pair(p50: float | None, p99: float | None) -> str:
 
 @contextmanager
 def running_up(env_overrides: dict[str, str] | None = None, timeout_s: float = 120.0) -> Iterator[dict[str, Any]]:
-    """`kafkagram up` on free ports (its own broker and S3) until ready: yields its process, ports and
-    how long it took to be ready; stops it with Ctrl-C (SIGINT) at the end."""
+    """`kafkagram up` on free ports (its own broker, S3 and mail sink) until ready: yields its process,
+    environment, ports and how long it took to be ready; stops it with Ctrl-C (SIGINT) at the end. With
+    KAFKAGRAM_BENCH_KEEP_LOG set, its log is copied there when it stops (to see what went wrong)."""
     ports = {"KAFKA_PORT": _free_port(), "S3_PORT": _free_port(), "HTTP_PORT": _free_port(),
              "WEBSOCKET_PORT": _free_port(), "STATUS_PORT": _free_port(), "SMTP_PORT": _free_port()}
     env = {**os.environ, **{k: str(v) for k, v in ports.items()}, **(env_overrides or {})}
-    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-    env.pop("AWS_ENDPOINT_URL_S3", None)
-    with tempfile.TemporaryDirectory() as directory:
+    for variable in ("KAFKA_BOOTSTRAP_SERVERS", "AWS_ENDPOINT_URL_S3", "SMTP_URL"):
+        env.pop(variable, None)
+    with tempfile.TemporaryDirectory(prefix="kafkagram-bench-") as directory:
         env.setdefault("KAFKAGRAM_RUN_DIR", str(Path(directory) / "run"))
         log_path = Path(directory) / "up.log"
         with log_path.open("w") as log:
             started = time.perf_counter()
             process = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], env=env, text=True,
-                                       stdout=log, stderr=subprocess.STDOUT)
+                                       stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
             try:
                 deadline = time.monotonic() + timeout_s
                 while "ready in" not in log_path.read_text():
                     if process.poll() is not None or time.monotonic() > deadline:
                         raise RuntimeError(f"`kafkagram up` was not ready:\n{log_path.read_text()[-2000:]}")
                     time.sleep(0.05)
-                yield {"process": process, "ports": ports, "ready_s": time.perf_counter() - started}
+                yield {"process": process, "env": env, "ports": ports, "ready_s": time.perf_counter() - started}
             finally:
                 process.send_signal(signal.SIGINT)
                 try:
@@ -235,6 +237,8 @@ def running_up(env_overrides: dict[str, str] | None = None, timeout_s: float = 1
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait(timeout=10)
+                if os.environ.get("KAFKAGRAM_BENCH_KEEP_LOG"):
+                    shutil.copyfile(log_path, os.environ["KAFKAGRAM_BENCH_KEEP_LOG"])
 
 
 def up_to_ready_seconds() -> float:

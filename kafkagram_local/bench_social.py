@@ -23,11 +23,8 @@ import asyncio
 import json
 import os
 import random
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -52,7 +49,7 @@ from kafkagram.events.catalog import POST_EVENTS, TIMELINE_EVENTS
 from kafkagram.ids import IdGenerator, allocate_shard_id
 from kafkagram.storage import variant_key
 from kafkagram.timeline import FeedManager
-from kafkagram_local.bench import _free_port
+from kafkagram_local.bench import running_up
 from kafkagram_local.seed import generate_image, insert_ready_media
 from kafkagram_local.services import drop_database, recreate_database
 
@@ -73,7 +70,6 @@ WS_RUNS = ((10.0, 30.0), (100.0, 30.0))
 WS_WARM_UP = (10.0, 3.0)
 WS_DRAIN_S = 120.0
 WS_HANDSHAKES_IN_FLIGHT = 50
-READY_TIMEOUT_S = 120
 SHARED_VARIANTS_MEDIA_ID = 1  # the compose pool's media share one set of variants: media/1/<width>.jpg
 
 
@@ -110,24 +106,14 @@ def running_stack(database: str = BENCH_DATABASE, redis_url: str = REDIS_SOCIAL_
                   seed_users: int | None = None) -> Iterator[Stack]:
     """`kafkagram up` on free ports with a fresh database, seeded with `kafkagram seed`."""
     database_url = recreate_database(POSTGRES_SERVER_URL, database)
-    ports = {name: _free_port() for name in ("kafka", "s3", "http", "ws", "status", "smtp")}
-    with tempfile.TemporaryDirectory(prefix="kafkagram-bench-") as run_dir:
-        env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-               "KAFKA_PORT": str(ports["kafka"]), "S3_PORT": str(ports["s3"]), "HTTP_PORT": str(ports["http"]),
-               "WEBSOCKET_PORT": str(ports["ws"]), "STATUS_PORT": str(ports["status"]), "SMTP_PORT": str(ports["smtp"]),
-               "KAFKAGRAM_RUN_DIR": run_dir}
-        env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
-        env.pop("SMTP_URL", None)  # the sink `up` starts, on its own port
-        env.pop("AWS_ENDPOINT_URL_S3", None)
-        log = open(Path(run_dir) / "up.log", "w+")  # noqa: SIM115 (closed below, after the process)
-        up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
-                              stdout=log, stderr=subprocess.STDOUT, text=True)
-        stack = Stack(env, ports, database_url, redis_url)
-        try:
-            _wait_ready(up, log)
+    stack = Stack({}, {}, database_url, redis_url)
+    try:
+        with running_up({"DATABASE_URL": database_url, "REDIS_URL": redis_url}) as up:
+            stack.env = up["env"]
+            stack.ports = {name: up["ports"][variable] for name, variable in _PORT_VARIABLES.items()}
             seed_args = [] if seed_users is None else ["--users", str(seed_users)]
             seeded = subprocess.run([sys.executable, "-m", "kafkagram_local.cli", "seed", *seed_args], cwd=REPO,
-                                    env=env, capture_output=True, text=True, timeout=600)
+                                    env=stack.env, capture_output=True, text=True, timeout=600)
             if seeded.returncode:
                 raise RuntimeError(f"kafkagram seed failed: {seeded.stdout}{seeded.stderr}")
             conn = connect(database_url)
@@ -138,31 +124,13 @@ def running_stack(database: str = BENCH_DATABASE, redis_url: str = REDIS_SOCIAL_
             stack.user_ids = [int(r[0]) for r in rows]
             stack.usernames = {int(r[0]): str(r[1]) for r in rows}
             yield stack
-        finally:
-            up.send_signal(signal.SIGINT)
-            try:
-                up.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                up.kill()
-            log.close()
-            if os.environ.get("KAFKAGRAM_BENCH_KEEP_LOG"):  # the stack's own log, to see what went wrong
-                shutil.copyfile(Path(run_dir) / "up.log", os.environ["KAFKAGRAM_BENCH_KEEP_LOG"])
-            _forget_redis_keys(redis_url, stack.user_ids)
-            drop_database(POSTGRES_SERVER_URL, database)
+    finally:
+        _forget_redis_keys(redis_url, stack.user_ids)
+        drop_database(POSTGRES_SERVER_URL, database)
 
 
-def _wait_ready(up: subprocess.Popen[str], log: Any) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        log.flush()
-        log.seek(0)
-        text = log.read()
-        if "ready in" in text:
-            return
-        if up.poll() is not None:
-            raise RuntimeError(f"`kafkagram up` exited: {text[-2000:]}")
-        time.sleep(0.1)
-    raise TimeoutError("`kafkagram up` was not ready in time")
+_PORT_VARIABLES = {"kafka": "KAFKA_PORT", "s3": "S3_PORT", "http": "HTTP_PORT", "ws": "WEBSOCKET_PORT",
+                   "status": "STATUS_PORT", "smtp": "SMTP_PORT"}
 
 
 def _forget_redis_keys(redis_url: str, user_ids: list[int]) -> None:
