@@ -60,11 +60,19 @@ ID_DIGITS = len(str(MAX_ID))  # 19
 MARKER = b"!"  # sorts before "0": rank 0, marks a built timeline
 ACTIVE_SECONDS = ACTIVE_DAYS * 86_400
 
+# Both add scripts trim a timeline that grew to its cap, keeping rank 0 (the marker).
+_TRIM_LUA = """
+local function trim(key, cap)
+  local extra = redis.call('ZCARD', key) - 1 - cap
+  if extra > 0 then redis.call('ZREMRANGEBYRANK', key, 1, extra) end
+end
+"""
+
 # KEYS: timelines; ARGV[1]: cap; ARGV[2..]: members. For each timeline that exists: ZADD NX, then
 # trim to the cap, keeping rank 0 (the marker). Returns, per key, the number added or -1 if missing.
 # A script, because "only if the key exists" has no native ZADD form and a check from the client
 # would cost a round trip; it runs atomically, one call per chunk.
-_ADD_SCRIPT = """
+_ADD_SCRIPT = _TRIM_LUA + """
 local cap = tonumber(ARGV[1])
 local zargs = {}
 for i = 2, #ARGV do
@@ -78,10 +86,7 @@ for i, key in ipairs(KEYS) do
   else
     local added = 0
     if #zargs > 0 then added = redis.call('ZADD', key, 'NX', unpack(zargs)) end
-    if added > 0 then
-      local extra = redis.call('ZCARD', key) - 1 - cap
-      if extra > 0 then redis.call('ZREMRANGEBYRANK', key, 1, extra) end
-    end
+    if added > 0 then trim(key, cap) end
     result[i] = added
   end
 end
@@ -93,7 +98,7 @@ return result
 # each timeline that exists: ZADD NX each member, then trim to the cap once. Returns, per key, a list
 # of 1 (added) or 0 (already there) per member, or -1 if the timeline is missing. What many posts'
 # fan-out writes in one round trip per chunk of timelines, each timeline getting only its own posts.
-_ADD_EACH_SCRIPT = """
+_ADD_EACH_SCRIPT = _TRIM_LUA + """
 local cap = tonumber(ARGV[1])
 local at = 2
 local result = {}
@@ -107,10 +112,7 @@ for i, key in ipairs(KEYS) do
       flags[j] = redis.call('ZADD', key, 'NX', 0, ARGV[at + j])
       added = added + flags[j]
     end
-    if added > 0 then
-      local extra = redis.call('ZCARD', key) - 1 - cap
-      if extra > 0 then redis.call('ZREMRANGEBYRANK', key, 1, extra) end
-    end
+    if added > 0 then trim(key, cap) end
     result[i] = flags
   end
   at = at + 1 + count
