@@ -9,7 +9,9 @@ from kafkagram.ids import DATABASE_SHARD_ID, MAX_SHARD_ID, IdGenerator, allocate
 
 def test_postgres_next_id_has_the_same_layout(db):
     before = datetime.now(UTC)
-    ids = [row[0] for row in db.run("SELECT next_id() FROM generate_series(1, 3000)")]
+    # At most 1,024 ids: the sequence wraps there, and one statement can make more than that in one
+    # millisecond, which the migration documents as beyond its guarantee (3,000 failed now and then).
+    ids = [row[0] for row in db.run("SELECT next_id() FROM generate_series(1, 1024)")]
     after = datetime.now(UTC)
     assert len(set(ids)) == len(ids)
     assert {shard_of(id_) for id_ in ids} == {DATABASE_SHARD_ID}
