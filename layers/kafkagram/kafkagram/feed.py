@@ -7,12 +7,10 @@ A page costs, on a warm cache, ONE Redis round trip and ONE PostgreSQL statement
   the reader's activity and the range read (the FeedManager's mark_active and timeline_range), and the
   cached posts of the page (the PostCache's cached_posts). A refused token stops the script before
   anything else happens (RateLimited). A missing timeline (never built, expired, evicted, or dropped for
-  a returning user) is then rebuilt from PostgreSQL and read again, as `FeedManager.read_home` does.
+  a returning user) is then rebuilt from PostgreSQL and read again (`FeedManager.rebuilt_page`).
 - PostgreSQL: the followed large accounts' newest posts below the cursor (merged in, as the FeedManager
   merges them) and the reader's likes among the page's posts, in one prepared statement
   (kafkagram.store.pages). Posts the cache missed are loaded in one more query, and cached.
-
-`home_timeline` is the same page without the likes or a token, for callers outside the API.
 """
 
 from __future__ import annotations
@@ -112,12 +110,6 @@ class HomeTimeline:
         return timeline, dict(zip(timeline.ids, reply[3], strict=True))
 
 
-def home_timeline(conn: pg8000.native.Connection, feeds: FeedManager, cache: PostCache, user_id: int,
-                  cursor: str | None = None, limit: int | None = None) -> Page[Post]:
-    """A page of `user_id`'s home timeline, newest first; the cursor is the last post id of the page."""
-    return HomeTimeline(feeds, cache).page(conn, user_id, cursor, limit).page
-
-
 # The ranked feed (optional: `order=ranked`) orders the newest posts by engagement, decayed by age.
 # Scores come from the posts' own counters, which the API keeps in the transaction of each like and
 # comment: nothing extra to keep consistent, and the post cache serves them.
@@ -129,10 +121,3 @@ GRAVITY = 1.5  # Hacker News's: a post sinks with age, whatever its score
 def engagement_rank(post: Post, now: datetime) -> float:
     age_hours = max(0.0, (now - (post.published_at or post.created_at)).total_seconds() / 3600)
     return (1 + post.likes_count + COMMENT_WEIGHT * post.comments_count) / (age_hours + 2) ** GRAVITY
-
-
-def ranked_home_timeline(conn: pg8000.native.Connection, feeds: FeedManager, cache: PostCache, user_id: int,
-                         cursor: str | None = None, limit: int | None = None,
-                         now: datetime | None = None) -> Page[Post]:
-    """HomeTimeline.ranked without the likes or a token, for callers outside the API."""
-    return HomeTimeline(feeds, cache).ranked(conn, user_id, cursor, limit, None, now).page

@@ -187,7 +187,8 @@ class FanOut:
 
 
 def is_large_account(follower_count: int) -> bool:
-    """The one definition (the SQL of `large_followees` asks the same of `users.followers_count`)."""
+    """The one definition (the SQL of `store.pages` and `follower_ids_unless_more_than` asks the same of
+    `users.followers_count`)."""
     return follower_count > LARGE_ACCOUNT_FOLLOWERS
 
 
@@ -218,11 +219,11 @@ def _newest(posts: Iterable[tuple[int, int]], count: int) -> list[tuple[int, int
 
 class FeedManager:
     """Every home-timeline operation. The flows call `fan_out` (post-created), `remove` (post-deleted),
-    `backfill` / `unmerge_author` (followed / unfollowed); the API calls `read_home` per page (activity,
-    the Redis read, a rebuild from PostgreSQL when missing, the merge of followed large accounts); the
-    seed calls `regenerate`. The lower-level writes (`push`, `merge`, `unmerge`, `rebuild`) and `read`
-    are Redis only. Every operation is batched: one round trip per FANOUT_CHUNK followers or ids, never
-    one per follower."""
+    `backfill` / `unmerge_author` (followed / unfollowed); the API's page (kafkagram.feed) composes
+    `home_read_keys` / `home_read_args` into its one script, then calls `rebuilt_page` when the timeline
+    is missing and `merge_large_accounts` for the followed large accounts; the seed calls `regenerate`.
+    The lower-level writes (`push`, `merge`, `unmerge`, `rebuild`) and `read` are Redis only. Every
+    operation is batched: one round trip per FANOUT_CHUNK followers or ids, never one per follower."""
 
     def __init__(self, client: redis.Redis, prefix: str = "", clock: Callable[[], float] = time.time) -> None:
         self._redis = client
@@ -392,19 +393,6 @@ class FeedManager:
 
     # With PostgreSQL: the source of truth for rebuilds, backfills and large accounts ---------------
 
-    def read_home(self, conn: pg8000.native.Connection, user_id: int, max_id: int | None = None,
-                  limit: int = DEFAULT_PAGE_SIZE) -> TimelinePage:
-        """A page of the user's home timeline, as the API serves it: the user is marked active, a missing
-        timeline (never built, expired, evicted, or dropped for a returning user) is rebuilt before it is
-        read, so a reader never gets an empty page by mistake, and the followed large accounts' newest
-        posts below the same cursor are merged in (one indexed query)."""
-        self.mark_active(user_id)
-        page = self.read(user_id, max_id, limit) or self.rebuilt_page(conn, user_id, max_id, limit)
-        large = self.large_followees(conn, user_id)
-        if large:
-            page = self.merge_large_accounts(page, posts_store.recent_post_refs(conn, large, limit, max_id), limit)
-        return page
-
     def rebuilt_page(self, conn: pg8000.native.Connection, user_id: int, max_id: int | None,
                      limit: int) -> TimelinePage:
         """A page of a timeline that was missing: rebuilt from PostgreSQL first, then read."""
@@ -437,11 +425,6 @@ class FeedManager:
         """Whom each author's posts fan out to: their followers, or None for a large account (its
         followers are not read: they merge its posts at read time). One query."""
         return follows_store.follower_ids_unless_more_than(conn, author_ids, LARGE_ACCOUNT_FOLLOWERS)
-
-    @staticmethod
-    def large_followees(conn: pg8000.native.Connection, user_id: int) -> list[int]:
-        """The large accounts the user follows: their posts were never fanned out."""
-        return follows_store.followees_with_more_followers_than(conn, user_id, LARGE_ACCOUNT_FOLLOWERS)
 
     @staticmethod
     def _followed_posts(conn: pg8000.native.Connection, user_id: int, before: int | None,

@@ -148,22 +148,6 @@ def test_get_posts_by_ids_is_one_query_in_the_order_asked(db):
     assert found[1].author.username == bob.username and len(found[0].media) == 2
 
 
-def test_user_posts_pages_newest_first_one_query_per_page(db):
-    ada = make_user(db)
-    made = [make_post(db, ada.id).id for _ in range(5)]
-    counting = CountingConnection(db)
-    seen, cursor = [], None
-    while True:
-        counting.reset()
-        page = posts.user_posts_page(counting, ada.id, cursor=cursor, limit=2)
-        assert len(counting.statements) == 1
-        seen += [p.id for p in page.items]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    assert seen == list(reversed(made))
-
-
 def test_recent_post_refs_merge_authors_newest_first(db):
     ada, bob = make_user(db), make_user(db)
     made = [(make_post(db, author.id).id, author.id) for author in (ada, bob, ada, bob)]

@@ -124,9 +124,3 @@ def followee_ids(conn: pg8000.native.Connection, user_id: int) -> list[int]:
                                             user=user_id)]
 
 
-def followees_with_more_followers_than(conn: pg8000.native.Connection, user_id: int, count: int) -> list[int]:
-    """Whom `user_id` follows among the users with more than `count` followers (the large accounts of
-    `kafkagram.timeline.is_large_account`, whose posts are merged at read time)."""
-    rows = conn.run("SELECT u.id FROM follows f JOIN users u ON u.id = f.followee_id "
-                    "WHERE f.follower_id = :user AND u.followers_count > :count", user=user_id, count=count)
-    return [int(row[0]) for row in rows]

@@ -86,8 +86,8 @@ def home_page_extras(conn: pg8000.native.Connection, viewer_id: int, page_ids: I
 
 def user_grid_page(conn: pg8000.native.Connection, username: str, viewer_id: int, cursor: str | None = None,
                    limit: int | None = None) -> tuple[Page[Post], set[int]]:
-    """A user's published posts, newest first (the cursor is a post id), as `posts.user_posts_page`
-    pages them, and the ids among them the viewer likes; NotFound("user-not-found") for no such user."""
+    """A user's published posts, newest first (the profile grid; the cursor is a post id), and the ids
+    among them the viewer likes; NotFound("user-not-found") for no such user."""
     n = page_size(limit)
     before = decode_cursor(cursor)
     rows = _statement(conn, _USER_GRID_PAGE).run(username=username, viewer=viewer_id, n=n + 1,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pg8000.native
 
@@ -16,7 +15,7 @@ from kafkagram.events.catalog import CAPTION_MAX_LENGTH, HASHTAG_MAX_LENGTH, POS
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
 from kafkagram.store.models import POST_SELECT, Post, post_from_row
-from kafkagram.store.pagination import MAX_ID, Page, build_page, decode_cursor, page_size
+from kafkagram.store.pagination import MAX_ID
 
 POST_MIN_MEDIA = 1
 # A mention is '@' not preceded by a word character, '.' or '@' (so emails are not mentions); the
@@ -184,21 +183,6 @@ def get_posts_by_ids(conn: pg8000.native.Connection, post_ids: Iterable[int]) ->
     rows = conn.run(f"{POST_SELECT} WHERE p.id = ANY(CAST(:ids AS bigint[])) AND p.status = 'published'", ids=ids)
     by_id = {post.id: post for post in map(post_from_row, rows)}
     return [by_id[post_id] for post_id in ids if post_id in by_id]
-
-
-def user_posts_page(conn: pg8000.native.Connection, author_id: int, cursor: str | None = None,
-                    limit: int | None = None) -> Page[Post]:
-    """A user's published posts, newest first (the profile grid); the cursor is a post id."""
-    n = page_size(limit)
-    before = decode_cursor(cursor)
-    rows = conn.run(f"{POST_SELECT} WHERE p.author_id = :author AND p.status = 'published' AND p.id < :before "
-                    f"ORDER BY p.id DESC LIMIT :n", author=author_id, before=MAX_ID if before is None else before,
-                    n=n + 1)
-    return build_page(rows, n, post_from_row, _post_id)
-
-
-def _post_id(row: Sequence[Any]) -> int:
-    return int(row[0])
 
 
 def recent_post_refs(conn: pg8000.native.Connection, author_ids: Iterable[int], limit: int,
