@@ -123,7 +123,9 @@ class HttpApiGateway:
         # another function's.
         app[INVOKERS_KEY] = {function_id: AsyncInvoker(self._pools[function_id])
                              for function_id in {route.function_id for route in self._routes.routes}}
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        # [\s\S], not ".": a decoded %0A in the path must reach the gateway's own routing, not
+        # aiohttp's plain-text 404.
+        app.router.add_route("*", r"/{tail:[\s\S]*}", self._handle)
         app.on_response_prepare.append(_log_request)
         return app
 

@@ -325,6 +325,15 @@ def test_bad_percent_encoding_is_a_json_400(api: ServedGateway) -> None:
         assert reply.json()["message"].startswith("Bad Request")
 
 
+def test_encoded_control_characters_in_the_path_reach_the_function(api: ServedGateway) -> None:
+    # A decoded newline must not slip past the gateway's catch-all route as aiohttp's text 404.
+    for target, expected in (("/files/a%0Ab", "/files/a\nb"), ("/files/%0D%0A", "/files/\r\n")):
+        reply = api.request("GET", URL(api.base_url + target, encoded=True))
+        assert reply.status == 200, target
+        assert reply.headers["Content-Type"].startswith("application/json")
+        assert reply.event["pathParameters"] == {"proxy": expected.removeprefix("/files/")}
+
+
 def test_invalid_content_length_is_a_400_without_traceback(api: ServedGateway) -> None:
     async def send_raw() -> bytes:
         reader, writer = await asyncio.open_connection("127.0.0.1", api.port)
