@@ -31,6 +31,7 @@ from aiohttp import web
 from aws_lambda_powertools import Logger
 
 from emulator.kafka.esm import EventSourceMapping, kafka_mappings
+from emulator.process_titles import set_process_title
 from emulator.sandbox import FunctionPool
 from emulator.status import StatusBoard
 from emulator.template import Template, TemplateError, parse_template
@@ -39,6 +40,8 @@ logger = Logger(service="emulator-runtime")
 
 RESTART_BACKOFF_MAX_S = 10.0
 STOP_GRACE_S = 15.0
+# A poller told to stop exits within this, whatever the broker's state (the runtime waits STOP_GRACE_S).
+POLLER_STOP_DEADLINE_S = 4.5
 
 
 @dataclass
@@ -98,12 +101,13 @@ def _poller_process(template_path: str, parameter_overrides: dict[str, str], fun
     from emulator.kafka.poller import Poller, PollerOptions
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's; it sends us SIGTERM
+    set_process_title(f"poller {function_id}.{event_name}")
     template = parse_template(Path(template_path), parameter_overrides)
     function = template.functions[function_id]
     event = next(e for e in function.events if e.name == event_name)
     poller = Poller(mapping_from_event(function, event), PollerOptions(**options),
                     report=lambda stats: reports.put((os.getpid(), stats)), nudge_fd=nudges.fileno())
-    signal.signal(signal.SIGTERM, lambda *_: poller.stop())
+    signal.signal(signal.SIGTERM, lambda *_: _stop_within(POLLER_STOP_DEADLINE_S, poller.stop))
     # The parent's pid comes from the parent: os.getppid() here is already 1 if the runtime died while
     # this process started, and a poller orphaned that way would poll forever.
     threading.Thread(target=_stop_when_orphaned, args=(parent_pid, poller.stop), daemon=True).start()
@@ -115,9 +119,17 @@ def _stop_when_orphaned(parent_pid: int, stop: Any) -> None:
     """If the runtime dies without stopping us (kill -9), leave the group cleanly and exit."""
     while os.getppid() == parent_pid:
         time.sleep(1)
+    _stop_within(POLLER_STOP_DEADLINE_S, stop)
+
+
+def _stop_within(deadline_s: float, stop: Any) -> None:
+    """Stop cleanly (finish in-flight batches, commit, leave the group), or exit when that takes
+    longer than `deadline_s`: with the broker gone, closing the consumer alone can block for a minute.
+    Nothing is lost by exiting: offsets not committed are delivered again (at least once)."""
+    timer = threading.Timer(deadline_s, os._exit, args=(1,))
+    timer.daemon = True
+    timer.start()
     stop()
-    time.sleep(STOP_GRACE_S)
-    os._exit(1)
 
 
 _NUDGE = b"n"

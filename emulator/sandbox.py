@@ -33,6 +33,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Literal
 
 from emulator.context import LambdaContext
+from emulator.process_titles import set_process_title
 from emulator.template import FunctionSpec
 
 # Lambda gives a function's init (module import) 10 s; a cold Python on a busy 2-core box needs slack.
@@ -436,6 +437,7 @@ def _load_handler(code_dir: str, layer_dirs: list[str], handler: str) -> Any:
 def _worker_main(conn: Connection, code_dir: str, layer_dirs: list[str], handler: str, function_arn: str,
                  env: dict[str, str], parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C belongs to the runtime, which stops us
+    set_process_title(f"sandbox {function_arn.rsplit(':', 1)[-1]}")
     # The parent's pid comes from the parent: os.getppid() here is already 1 if it died while we started.
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     os.environ.update(env)

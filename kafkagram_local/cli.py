@@ -39,10 +39,14 @@ def cmd_migrate(_args: argparse.Namespace) -> None:
 
 
 def cmd_up(args: argparse.Namespace) -> None:
+    from emulator.process_titles import TITLE_PREFIX_ENV, set_process_title
     from emulator.runtime import Runtime, RuntimeOptions
     from emulator.template import TemplateError
     from kafkagram_local.services import LocalServices
 
+    # Every process of the runtime inherits the prefix: `ps` reads `kafkagram: poller ...`.
+    os.environ.setdefault(TITLE_PREFIX_ENV, "kafkagram")
+    set_process_title("up")
     started = time.monotonic()
     settings = get_settings()
     services = LocalServices(settings, RUN_DIR, s3_port=args.s3_port, kafka_port=args.kafka_port,

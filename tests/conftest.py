@@ -22,11 +22,30 @@ import redis
 from emulator.cfn_yaml import load_template
 from emulator.kafka.broker import LocalBroker
 from emulator.template import Template, parse_template
+from tests.support.leftovers import mark_run, reap_leftovers
 from tests.support.repo import TEMPLATE
 from tests.support.services import REDIS_TEST_URL, create_test_database, drop_test_databases, free_port
 
 TIERS = ("unit", "integration", "e2e")
 _TESTS = Path(__file__).resolve().parent
+_RUN_MARKER = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Before anything starts a process: each one inherits the mark, so none can outlive the run unseen.
+    config.stash[_RUN_MARKER] = mark_run()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Whatever a test starts, it stops: a process of this run still alive fails the run (and is killed)."""
+    left = reap_leftovers(session.config.stash[_RUN_MARKER])
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("processes this run started are still alive (killed now):", red=True)
+            for line in left:
+                reporter.write_line(f"  {line}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
