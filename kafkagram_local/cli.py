@@ -161,6 +161,47 @@ def cmd_produce(args: argparse.Namespace) -> None:
     print(f"produced 1 record to {args.topic}")
 
 
+def cmd_dlq(args: argparse.Namespace) -> None:
+    from kafkagram_local import dlq
+
+    servers = get_settings().kafka_bootstrap_servers or f"127.0.0.1:{args.kafka_port}"
+    try:
+        topics = [args.topic] if getattr(args, "topic", None) else dlq.failed_topics(servers)
+        if args.dlq_command == "redrive":
+            for topic in topics:
+                _print_redrive(dlq.redrive(servers, topic, dry_run=args.dry_run), args.dry_run)
+            if not args.dry_run:
+                from emulator.status import nudge
+
+                nudge(args.host, args.status_port, [t.removesuffix(dlq.FAILED_SUFFIX) for t in topics])
+            return
+        failures = [failure for topic in topics for failure in dlq.read_failures(servers, topic)]
+    except dlq.DlqError as exc:
+        _fail(str(exc))
+        return
+    if args.dlq_command == "show":
+        shown = [f for f in failures if args.all or not f.redriven][-args.limit:]
+        print("\n\n".join(dlq.describe(f) for f in shown) if shown else "no pending failure records")
+        return
+    rows = dlq.summary_rows(failures)
+    if not rows:
+        print(f"no failure records on {', '.join(topics) or 'any *-failed topic'}")
+        return
+    from kafkagram_local.bench import _print_table
+
+    _print_table("Failure topics: records per function, condition and error", rows)
+
+
+def _print_redrive(result: object, dry_run: bool) -> None:
+    from kafkagram_local.dlq import Redrive
+
+    assert isinstance(result, Redrive)
+    verb = "would produce" if dry_run else "produced"
+    moved = ", ".join(f"{count} to {topic}" for topic, count in sorted(result.produced.items())) or "nothing"
+    note = f"; {result.skipped} unreadable left on {result.topic} (see `kafkagram dlq show`)" if result.skipped else ""
+    print(f"{result.topic}: {verb} {moved}{note}")
+
+
 def cmd_asyncapi(_args: argparse.Namespace) -> None:
     from kafkagram_local.asyncapi import write_asyncapi, write_schemas
 
@@ -217,6 +258,18 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_argument("value")
     produce.add_argument("--key")
     produce.set_defaults(handler=cmd_produce)
+
+    dlq = commands.add_parser("dlq", help="what the failure topics (<topic>-failed) hold, and redriving it")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    dlq_commands.add_parser("list", help="pending and redriven records per function, condition and error")
+    show = dlq_commands.add_parser("show", help="the failed records themselves, decoded")
+    show.add_argument("topic", nargs="?", help="one failure topic (default: every *-failed topic)")
+    show.add_argument("--limit", type=int, default=20, help="the last N records")
+    show.add_argument("--all", action="store_true", help="redriven records too")
+    again = dlq_commands.add_parser("redrive", help="produce pending records again on their source topic")
+    again.add_argument("topic", nargs="?", help="one failure topic (default: every *-failed topic)")
+    again.add_argument("--dry-run", action="store_true", help="say what would be produced, produce nothing")
+    dlq.set_defaults(handler=cmd_dlq)
 
     commands.add_parser("asyncapi", help="regenerate the event schemas and docs/asyncapi.yaml").set_defaults(
         handler=cmd_asyncapi)
