@@ -31,6 +31,7 @@ from aiohttp import web
 from aws_lambda_powertools import Logger
 
 from emulator.kafka.esm import EventSourceMapping, kafka_mappings
+from emulator.ops_view import OpsView
 from emulator.process_titles import set_process_title
 from emulator.sandbox import FunctionPool
 from emulator.status import StatusBoard
@@ -446,8 +447,10 @@ class Runtime:
 
         app = web.Application()
         app.router.add_get("/status", status)
-        app.router.add_get("/", status)
         app.router.add_post("/nudge", nudge)
+        servers = self.options.kafka_bootstrap_servers or next(
+            (m.bootstrap_servers for m in self.mappings if m.bootstrap_servers), None)
+        OpsView(self.mappings, servers, self.status, self.nudge).add_routes(app)
         return app
 
     def _stop_servers(self) -> None:

@@ -17,6 +17,7 @@ DURATION_SAMPLES = 5_000
 HOPS = ("produce_to_fetch_ms", "fetch_to_invoke_ms", "handler_ms")
 RATE_WINDOW_S = 10.0
 STALE_REPORT_S = 15.0
+RECENT_ERRORS = 20  # failed invocations kept per mapping
 
 
 def percentile(samples: list[float], fraction: float) -> float | None:
@@ -51,6 +52,7 @@ class _MappingFigures:
     sleep_by_worker: dict[int, tuple[bool, int, int, float | None]] = field(default_factory=dict)
     last_batch_at: float | None = None
     enabled: bool = True
+    recent_errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_ERRORS))
 
 
 class StatusBoard:
@@ -82,6 +84,7 @@ class StatusBoard:
             figures.partitions_by_worker[pid] = (now, report["partitions"])
             figures.sleep_by_worker[pid] = (bool(report.get("asleep")), int(report.get("looks", 0)),
                                             int(report.get("nudges", 0)), report.get("assigned_at"))
+            figures.recent_errors.extend({**error, "worker": pid} for error in report.get("recent_errors", ()))
             if report.get("last_batch_at") is not None:
                 figures.last_batch_at = max(figures.last_batch_at or 0.0, report["last_batch_at"])
 
@@ -133,6 +136,7 @@ class StatusBoard:
             "assigned_at": max(assigned) if assigned else None,
             "last_batch_at": figures.last_batch_at,
             "partitions": dict(sorted(partitions.items())),
+            "recent_errors": list(reversed(figures.recent_errors)),  # newest first
         }
 
 

@@ -162,7 +162,7 @@ def cmd_produce(args: argparse.Namespace) -> None:
 
 
 def cmd_dlq(args: argparse.Namespace) -> None:
-    from kafkagram_local import dlq
+    from emulator.kafka import dlq
 
     servers = get_settings().kafka_bootstrap_servers or f"127.0.0.1:{args.kafka_port}"
     try:
@@ -193,7 +193,7 @@ def cmd_dlq(args: argparse.Namespace) -> None:
 
 
 def _print_redrive(result: object, dry_run: bool) -> None:
-    from kafkagram_local.dlq import Redrive
+    from emulator.kafka.dlq import Redrive
 
     assert isinstance(result, Redrive)
     verb = "would produce" if dry_run else "produced"

@@ -60,6 +60,8 @@ BUSY_POLL_S = 0.01
 SERVE_WHEN_FULL_S = 1.0
 STALLED_S = 1.0  # a partition without a batch done for this long, and a full buffer, is paused
 STATS_INTERVAL_S = 1.0
+RECENT_ERRORS = 20  # failed invocations a report carries at most (the status page shows them)
+ERROR_TRACE_LINES = 12
 ASLEEP_STATS_INTERVAL_S = 10.0  # nothing changes while asleep; the status board drops a worker after 15 s
 MAX_BUFFERED_PER_PARTITION = 20_000
 # Batches of one partition sent to a sandbox in one message (each still one invocation, in order): at
@@ -139,6 +141,14 @@ class _Partition:
         return partition_key(self.topic, self.partition)
 
 
+def _error_summary(invocation: Invocation, messages: list[Message]) -> dict[str, Any]:
+    error = invocation.error or {}
+    return {"at": time.time(), "partition": messages[0].partition(), "first_offset": messages[0].offset(),
+            "batch_size": len(messages), "outcome": invocation.outcome, "request_id": invocation.request_id,
+            "errorType": error.get("errorType"), "errorMessage": str(error.get("errorMessage", ""))[:1000],
+            "stackTrace": [str(line) for line in (error.get("stackTrace") or [])][-ERROR_TRACE_LINES:]}
+
+
 @dataclass
 class PollerStats:
     """Counters since the last report, plus per-partition offsets."""
@@ -155,7 +165,13 @@ class PollerStats:
     fetch_to_invoke_ms: list[float] = field(default_factory=list)
     handler_ms: list[float] = field(default_factory=list)
     last_batch_at: float | None = None  # epoch seconds when the latest invocation ended
+    # The latest failed invocations (at most RECENT_ERRORS a report), for the status page.
+    recent_errors: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_error(self, error: dict[str, Any]) -> None:
+        """Keep a failed invocation's details (call with the lock held)."""
+        self.recent_errors = [*self.recent_errors[-(RECENT_ERRORS - 1):], error]
 
     def drain(self) -> dict[str, Any]:
         with self.lock:
@@ -164,8 +180,9 @@ class PollerStats:
                 "filtered": self.filtered, "to_destination": self.to_destination,
                 "durations_ms": self.durations_ms, "produce_to_fetch_ms": self.produce_to_fetch_ms,
                 "fetch_to_invoke_ms": self.fetch_to_invoke_ms, "handler_ms": self.handler_ms,
-                "last_batch_at": self.last_batch_at,
+                "last_batch_at": self.last_batch_at, "recent_errors": self.recent_errors,
             }
+            self.recent_errors = []
             self.invocations = self.errors = self.records = self.filtered = self.to_destination = 0
             self.durations_ms = []
             self.produce_to_fetch_ms = []
@@ -324,6 +341,7 @@ class BatchDelivery:
                 stats.records += len(messages)
             else:
                 stats.errors += 1
+                stats.add_error(_error_summary(invocation, messages))
         # One line per invocation costs more than a small batch itself: successes only at DEBUG.
         if not invocation.ok or logger.log_level <= DEBUG:
             log = logger.debug if invocation.ok else logger.warning

@@ -1,4 +1,5 @@
-"""`kafkagram dlq`: what the failure topics hold, why, and putting it back.
+"""Failure topics (`kafka://` on-failure destinations): what they hold, why, and putting it back
+(`kafkagram dlq` and the status page use it).
 
 Every `<topic>-failed` topic holds Lambda's on-failure records (docs/aws-semantics.md): the condition,
 the function, its error, and the whole invocation event of the one record that failed. Kafka keeps
@@ -20,7 +21,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message,
 from confluent_kafka.admin import AdminClient
 
 FAILED_SUFFIX = "-failed"
-REDRIVE_GROUP = "kafkagram-dlq-redrive"
+REDRIVE_GROUP = "emulator-dlq-redrive"
 UNREADABLE = "Unreadable"  # the condition shown for a record that is not an on-failure record
 _TIMEOUT_S = 10.0
 _QUIET_S = 0.5
