@@ -167,6 +167,7 @@ class Runtime:
         self._runners: list[web.AppRunner] = []
         self.urls: dict[str, str] = {}
         self._endpoint_rewrites: dict[str, str] = {}
+        self._http_gateway: Any = None
         self._check_kafka_settings()
 
     def _check_kafka_settings(self) -> None:
@@ -259,6 +260,21 @@ class Runtime:
 
     def status(self) -> dict[str, Any]:
         return self.board.snapshot()
+
+    def refuse_writes(self, message: str | None) -> None:
+        """The HTTP gateway answers writes 503 with `message` (None: takes them again); see drain."""
+        if self._http_gateway is not None:
+            self._http_gateway.refuse_writes(message)
+
+    def lag(self) -> dict[str, int]:
+        """Records each enabled mapping has not yet committed, read from the broker (not from the
+        pollers' reports, which a sleeping poller sends only every few seconds)."""
+        from emulator.kafka.broker import group_lag
+
+        return {mapping.name: group_lag(self.options.kafka_bootstrap_servers or mapping.bootstrap_servers or "",
+                                        mapping.consumer_group_id, mapping.topic,
+                                        from_start=mapping.starting_position == "TRIM_HORIZON")
+                for mapping in self.mappings if mapping.enabled}
 
     def nudge(self, topics: Iterable[str]) -> int:
         """Wake the pollers of these topics now: call it right after producing to them, so a sleeping
@@ -393,6 +409,7 @@ class Runtime:
 
             self._pools.update(self._make_pools(http_ids))
             http = HttpApiGateway(self.template, self._pools, static_dir=self.options.static_dir)
+            self._http_gateway = http
             await self._serve(http.build_app(), self.options.http_port, "http")
         if websocket_gateway is not None:
             await self._serve(websocket_gateway.build_app(), self.options.websocket_port, "websocket")

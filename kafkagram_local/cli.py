@@ -17,6 +17,7 @@ from kafkagram.config import Settings, get_settings
 
 if TYPE_CHECKING:
     from emulator.kafka.esm import EventSourceMapping
+    from emulator.runtime import Runtime
     from kafkagram_local.services import LocalServices
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -77,11 +78,81 @@ def cmd_up(args: argparse.Namespace) -> None:
     _print_services(services, runtime.urls, runtime.mappings)
     print(f"{'outbox relay':<22} PostgreSQL outbox -> {services.kafka_bootstrap_servers}")
     print(f"ready in {time.monotonic() - started:.1f} s; Ctrl-C stops everything", flush=True)
-    _wait_for_stop_signal()
+    stop = _StopSignals()
+    stop.wait()
+    print("stopping: draining what is under way (Ctrl-C again stops at once)", flush=True)
+    _drain(runtime, relay, settings.database_url, stop, DRAIN_TIMEOUT_S)
     print("stopping...", flush=True)
     relay.stop()
     runtime.stop()
     services.stop()
+
+
+# Ctrl-C drains for at most this long; what is left resumes at the next start (offsets, outbox rows).
+DRAIN_TIMEOUT_S = float(os.environ.get("KAFKAGRAM_DRAIN_TIMEOUT_S", 30))
+DRAINING_MESSAGE = ("kafkagram is stopping: it finishes what is under way and takes no writes until it "
+                    "starts again")
+
+
+def _drain(runtime: Runtime, relay: OutboxRelayThread, database_url: str, stop: _StopSignals,
+           timeout_s: float) -> None:
+    """Refuse writes, then wait until the relay has published every committed event and every mapping
+    has committed every record (handlers' events go through the outbox too, so this follows chains)."""
+    runtime.refuse_writes(DRAINING_MESSAGE)
+    deadline = time.monotonic() + timeout_s
+    said = ""
+    while True:
+        left = _work_left(runtime, database_url)
+        if not left:
+            print("drained: every committed event is published and every function has caught up", flush=True)
+            return
+        if time.monotonic() >= deadline:
+            print(f"drain: gave up after {timeout_s:.0f} s with {left} (it resumes at the next start)", flush=True)
+            return
+        if left != said:
+            print(f"draining: {left}", flush=True)
+            said = left
+        if stop.wait(DRAIN_CHECK_S):
+            print("stopping at once: what is left resumes at the next start", flush=True)
+            return
+
+
+DRAIN_CHECK_S = 0.5
+
+
+def _work_left(runtime: Runtime, database_url: str) -> str:
+    """What the drain still waits for, said for people ("" when nothing)."""
+    from kafkagram.db import connect
+    from kafkagram.outbox import unpublished_count
+
+    connection = connect(database_url)
+    try:
+        unpublished = unpublished_count(connection)
+    finally:
+        connection.close()
+    if unpublished:
+        return f"{unpublished} committed events not yet published"
+    lagging = {name: lag for name, lag in runtime.lag().items() if lag}
+    return ", ".join(f"{name} {lag} records behind" for name, lag in sorted(lagging.items()))
+
+
+class _StopSignals:
+    """Ctrl-C and SIGTERM, counted: the first starts the drain, the next one cuts it short."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: self._event.set())
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Wait for a signal (True), at most `timeout_s` when given; each signal is taken once."""
+        if timeout_s is None:
+            while not self._event.wait(1):  # wake now and then: signal handlers run between waits
+                pass
+        elif not self._event.wait(timeout_s):
+            return False
+        self._event.clear()
+        return True
 
 
 class OutboxRelayThread:
@@ -124,14 +195,6 @@ def _print_services(services: LocalServices, urls: dict[str, str], mappings: lis
     for mapping in mappings:
         state = "" if mapping.enabled else " (disabled)"
         print(f"{'function':<22} {mapping.function.function_name} <- {mapping.topic}{state}")
-
-
-def _wait_for_stop_signal() -> None:
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    while not stop.wait(1):
-        pass
 
 
 def cmd_status(args: argparse.Namespace) -> None:

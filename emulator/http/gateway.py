@@ -8,6 +8,7 @@ A request is answered, in this order, by:
 5. the web app's index.html, for GET/HEAD of a client-side route (no file extension, not under
    assets/, no API route on the path) - the history-API fallback;
 6. 405 when routes exist for the path under other methods, else 404.
+While the runtime drains (`refuse_writes`), writes get 503 before any of this.
 So real files win over `$default`, and `$default` wins over the client-route fallback.
 
 Deviations from AWS, chosen for local development:
@@ -60,6 +61,7 @@ from emulator.template import Template
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload quota
 _BODY_CHUNK_BYTES = 256 * 1024
 _READ_METHODS = ("GET", "HEAD")
+DRAINING_RETRY_AFTER_S = 30  # what a refused write is told while the runtime drains
 
 logger = Logger(service="emulator.http")
 
@@ -109,6 +111,12 @@ class HttpApiGateway:
         self._pools = dict(pools)
         self._static = StaticSite(static_dir) if static_dir is not None else None
         self._max_body_bytes = max_body_bytes
+        self._writes_refused: str | None = None
+
+    def refuse_writes(self, message: str | None) -> None:
+        """While the runtime drains: answer every request but GET, HEAD and OPTIONS with 503 and
+        `message` (None takes writes again). Reads keep working while what is under way finishes."""
+        self._writes_refused = message
 
     @property
     def has_routes(self) -> bool:
@@ -153,6 +161,8 @@ class HttpApiGateway:
             raise GatewayError(400, f"Bad Request: {error}") from None
         self._check_declared_length(request)
         method = request.method.upper()
+        if self._writes_refused is not None and method not in (*_READ_METHODS, "OPTIONS"):
+            raise GatewayError(503, self._writes_refused, {"Retry-After": str(DRAINING_RETRY_AFTER_S)})
         preflight = self._cors_preflight(request, method, target)
         if preflight is not None:
             return preflight

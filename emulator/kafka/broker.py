@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
-from confluent_kafka import KafkaException
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 BROKER_START_TIMEOUT_S = 30.0
@@ -107,3 +107,26 @@ def ensure_topics(bootstrap_servers: str, partitions_by_topic: Mapping[str, int]
             if exc.args and exc.args[0].code() == 36:  # TOPIC_ALREADY_EXISTS: created meanwhile
                 continue
             raise RuntimeError(f"could not create topic {name}: {exc}") from exc
+
+
+def group_lag(bootstrap_servers: str, group_id: str, topic: str, *, from_start: bool = True,
+              timeout_s: float = 10.0) -> int:
+    """Records of `topic` the consumer group has not committed. Where it committed nothing, the
+    whole partition is ahead of it when it starts from the beginning (TRIM_HORIZON), nothing else."""
+    consumer = Consumer({"bootstrap.servers": bootstrap_servers, "group.id": group_id,
+                         "enable.auto.commit": False})
+    try:
+        metadata = consumer.list_topics(topic, timeout=timeout_s).topics.get(topic)
+        if metadata is None or metadata.error is not None:
+            return 0
+        partitions = [TopicPartition(topic, p) for p in metadata.partitions]
+        lag = 0
+        for committed in consumer.committed(partitions, timeout=timeout_s):
+            low, high = consumer.get_watermark_offsets(TopicPartition(topic, committed.partition), timeout=timeout_s)
+            if committed.offset >= 0:
+                lag += max(0, high - committed.offset)
+            elif from_start:
+                lag += max(0, high - low)
+        return lag
+    finally:
+        consumer.close()

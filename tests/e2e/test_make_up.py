@@ -14,7 +14,7 @@ from confluent_kafka import Producer
 
 from kafkagram.db import connect, transaction
 from kafkagram.events import new_event
-from kafkagram.outbox import enqueue
+from kafkagram.outbox import enqueue, enqueue_many
 from tests.support.repo import REPO
 from tests.support.services import free_port
 from tests.support.up import read_log, status, up_environment
@@ -104,3 +104,34 @@ def test_up_again_after_a_crash(fresh_database, tmp_path):
         finally:
             up.kill() if attempt == "first" else up.send_signal(signal.SIGINT)
             up.wait(timeout=60)
+
+
+@pytest.mark.slow
+def test_ctrl_c_drains_what_is_under_way_before_stopping(fresh_database, tmp_path):
+    """Events committed just before Ctrl-C are published and handled before `up` exits; writes that
+    arrive meanwhile get 503 (tests/integration/runtime/test_http_api.py checks that answer)."""
+    _ports, env = up_environment(fresh_database, tmp_path)
+    log = (tmp_path / "up.log").open("w+")
+    up = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], cwd=REPO, env=env,
+                          stdout=log, stderr=subprocess.STDOUT, text=True)
+    events = [new_event("user-registered", {"user_id": str(2000 + n), "username": f"drain{n}",
+                                            "display_name": f"Drain {n}"}, actor_id=2000 + n) for n in range(300)]
+    database = connect(fresh_database)
+    try:
+        wait_for(lambda: "ready in" in read_log(log) or up.poll() is not None, timeout=90, message="ready")
+        assert "ready in" in read_log(log), read_log(log)
+        with transaction(database):
+            enqueue_many(database, events)
+        up.send_signal(signal.SIGINT)  # at once: the relay has not published them yet
+        code = up.wait(timeout=90)
+        output = read_log(log)
+        assert code == 0, output
+        assert "drained: every committed event is published and every function has caught up" in output, output
+        recorded = database.run("SELECT count(*) FROM received_events WHERE convert_from(value, 'UTF8') "
+                                "LIKE '%user-registered%'")[0][0]
+        assert recorded == len(events)
+    finally:
+        database.close()
+        if up.poll() is None:
+            up.kill()
+            up.wait(timeout=30)

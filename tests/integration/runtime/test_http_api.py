@@ -334,6 +334,22 @@ def test_encoded_control_characters_in_the_path_reach_the_function(api: ServedGa
         assert reply.event["pathParameters"] == {"proxy": expected.removeprefix("/files/")}
 
 
+def test_writes_are_refused_with_503_while_the_runtime_drains(api: ServedGateway) -> None:
+    gateway = api._gateway
+    gateway.refuse_writes("stopping: no writes until it starts again")
+    try:
+        refused = api.request("POST", "/items", json={"caption": "late"})
+        read = api.request("GET", "/items/3")
+        preflight = api.request("OPTIONS", "/items", headers={"Origin": ALLOWED_ORIGIN,
+                                                             "Access-Control-Request-Method": "POST"})
+    finally:
+        gateway.refuse_writes(None)
+    assert refused.status == 503 and refused.headers["Retry-After"] == "30"
+    assert refused.json() == {"message": "stopping: no writes until it starts again"}
+    assert read.status == 200 and preflight.status == 204
+    assert api.request("POST", "/items", json={"caption": "again"}).status == 200
+
+
 def test_invalid_content_length_is_a_400_without_traceback(api: ServedGateway) -> None:
     async def send_raw() -> bytes:
         reader, writer = await asyncio.open_connection("127.0.0.1", api.port)
