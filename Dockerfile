@@ -1,6 +1,6 @@
 # The kafkagram runtime for docker-compose.yml: the install and the command of `make up`
 # (pip install -c requirements.lock -e . ; kafkagram up), without the dev tools.
-# Python minor version = template.yaml's Runtime (tests/deploy/test_dockerfile.py checks both).
+# Python = the local runtime's (pyproject requires-python), not the Lambda Runtime: tests/unit/deploy/test_dockerfile.py.
 FROM python:3.11.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

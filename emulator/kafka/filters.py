@@ -6,8 +6,9 @@ EventBridge pattern language; where the guide is silent we follow aws/event-rule
 source matcher). One deliberate difference: current event-ruler also matches `[300]` against 300.0 by
 value, but the Lambda guide says numbers are equal only by string form (300, 300.0, 3.0e2 all differ).
 
-A pattern is evaluated against the record's metadata (`topic`, `partition`, `offset`, `timestamp`,
-`timestampType`, `key`, `headers`); the top-level `value` key is special:
+Kafka mappings "only support filtering on the value key" (kafka-filtering.html): a pattern whose top
+level (or a top-level `$or` branch) names any other field (`topic`, `key`, `headers`...) is refused when
+the mapping is read, as AWS refuses it. The `value` key is special:
 
 * `{"value": {...}}` (an object) is a data filter on the JSON-decoded value;
 * `{"value": [...]}` (a list) is a filter on the value as a plain UTF-8 string;
@@ -21,14 +22,12 @@ per call, and only when some pattern looks at `value`.
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Final
 
 __all__ = ["FilterCriteriaError", "RecordFilter"]
 
-log = logging.getLogger(__name__)
 
 MAX_FILTERS: Final = 10  # AWS default quota is 5, raisable to 10 per event source mapping
 MAX_PATTERN_LENGTH: Final = 4096  # Lambda API: Filter.Pattern length constraint
@@ -355,9 +354,10 @@ def _compile_field(key: str, sub: Any, path: str, root: bool) -> _Node:
             return _JsonValueNode(_compile_object(sub, path, root=False, in_or=False))
         if isinstance(sub, list):
             return _TextValueNode(_compile_rule(sub, path))
-    elif root and key not in _KAFKA_FIELDS:
-        log.warning("filter pattern field %r is not a Kafka record field; only records where it is absent "
-                    "can match (did you mean to nest it under \"value\"?)", path)
+    elif root:
+        hint = "a record field other than value" if key in _KAFKA_FIELDS else "not a Kafka record field"
+        raise _PatternError(path, f"Kafka event source mappings only support filtering on the value key "
+                                  f"({key!r} is {hint}; nest data fields under \"value\")")
     if isinstance(sub, Mapping):
         return _ChildNode(key, _compile_object(sub, path, root=False, in_or=False))
     if isinstance(sub, list):

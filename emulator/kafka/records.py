@@ -64,22 +64,27 @@ class KafkaRecord(NamedTuple):
         return size
 
     def to_event_record(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "topic": self.topic,
             "partition": self.partition,
             "offset": self.offset,
             "timestamp": self.timestamp_ms,
             "timestampType": "LOG_APPEND_TIME" if self.log_append_time else "CREATE_TIME",
-            "key": None if self.key is None else base64.b64encode(self.key).decode("ascii"),
-            "value": None if self.value is None else base64.b64encode(self.value).decode("ascii"),
-            # Java byte[] semantics: values are signed bytes, as AWS sends them.
-            "headers": [{name: array("b", value or b"").tolist()} for name, value in self.headers or ()],
         }
+        # A record without a key (or a tombstone without a value) has no such field at all, as in AWS's
+        # sample events; null is never sent.
+        if self.key is not None:
+            record["key"] = base64.b64encode(self.key).decode("ascii")
+        if self.value is not None:
+            record["value"] = base64.b64encode(self.value).decode("ascii")
+        # Java byte[] semantics: values are signed bytes, as AWS sends them.
+        record["headers"] = [{name: array("b", value or b"").tolist()} for name, value in self.headers or ()]
+        return record
 
     def metadata(self) -> dict[str, Any]:
         """The record's fields other than value, for filter patterns on metadata."""
         event_record = self.to_event_record()
-        event_record.pop("value")
+        event_record.pop("value", None)
         return event_record
 
 
@@ -147,13 +152,31 @@ def _event_headers(headers: list[tuple[str, bytes | None]] | None) -> list[dict[
 
 def records_from_columns(columns: BatchColumns) -> list[dict[str, Any]]:
     """The event's records of one partition, exactly as KafkaRecord.to_event_record renders each."""
-    topic, partition, offsets, timestamps, keys, values, headers = columns
+    topic, partition, _offsets, timestamps, keys, values, _headers = columns
     kinds = set(map(_first, timestamps))
     mixed = TIMESTAMP_LOG_APPEND_TIME in kinds and len(kinds) > 1
     kind = "LOG_APPEND_TIME" if TIMESTAMP_LOG_APPEND_TIME in kinds else "CREATE_TIME"
     # Copies of one record filled in: cheaper than a dict display of 8 keys, which grows its table.
     template = {"topic": topic, "partition": partition, "offset": 0, "timestamp": 0, "timestampType": kind,
                 "key": None, "value": None, "headers": None}
+    if None in keys or None in values:  # absent keys or values: those fields are left out (AWS's shape)
+        return [_without_absent(record, key, value)
+                for record, key, value in zip(_records_from_columns(columns, template, mixed, kind), keys,
+                                              values, strict=True)]
+    return _records_from_columns(columns, template, mixed, kind)
+
+
+def _without_absent(record: dict[str, Any], key: bytes | None, value: bytes | None) -> dict[str, Any]:
+    if key is None:
+        del record["key"]
+    if value is None:
+        del record["value"]
+    return record
+
+
+def _records_from_columns(columns: BatchColumns, template: dict[str, Any], mixed: bool,
+                          kind: str) -> list[dict[str, Any]]:
+    _topic, _partition, offsets, timestamps, keys, values, headers = columns
     copy = template.copy
     records: list[dict[str, Any]] = []
     append = records.append

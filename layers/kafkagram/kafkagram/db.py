@@ -16,24 +16,29 @@ changed, so a cache of them can be cleared once, after COMMIT (`functions/api/de
 
 TLS follows libpq's `sslmode` query parameter, so a `DATABASE_URL` means the same here as to psql:
 absent or `disable` (local servers), `require` (encrypted, the server not verified), `verify-ca` and
-`verify-full` (verified against the system's CAs, or the PEM file named by `sslrootcert`; `verify-full`
-also checks the host name). RDS for PostgreSQL 15 and later refuses connections without TLS.
+`verify-full` (verified against the CA bundle named by `sslrootcert`, else `DATABASE_CA_BUNDLE`, else
+the system's CAs; `verify-full` also checks the host name). On AWS only `verify-full` with a CA bundle
+is accepted: `require` encrypts without checking who answers, and Lambda's system CAs do not include
+RDS's (the template points DATABASE_CA_BUNDLE at the RDS global bundle in the layer, docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeAlias, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pg8000.exceptions
 import pg8000.native
 
+from kafkagram.auth.tokens import running_on_aws
 from kafkagram.config import get_settings
 
 Connection: TypeAlias = pg8000.native.Connection
@@ -48,7 +53,15 @@ _QUERY_PARAMETERS = {"sslmode", "sslrootcert"}
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (pg8000.exceptions.InterfaceError, OSError)
 
 
-def connect(database_url: str) -> Connection:
+class InsecureDatabaseTls(ValueError):
+    """The database connection would not verify the server where it must (on AWS): refuse to connect."""
+
+
+def connect(database_url: str, ca_bundle: str | None = None,
+            environ: Mapping[str, str] = os.environ) -> Connection:
+    """A connection for `database_url`. Verify modes check the server against the URL's `sslrootcert`,
+    else `ca_bundle`, else the settings' DATABASE_CA_BUNDLE (so every caller, the outbox relay's LISTEN
+    connection included, verifies the same way)."""
     url = urlparse(database_url)
     if url.scheme not in ("postgresql", "postgres"):
         raise ValueError(f"DATABASE_URL must start with postgresql://, got {url.scheme}://")
@@ -57,6 +70,10 @@ def connect(database_url: str) -> Connection:
     if unknown:
         raise ValueError(f"DATABASE_URL has parameters this client does not read: {', '.join(unknown)} "
                          f"(supported: {', '.join(sorted(_QUERY_PARAMETERS))})")
+    sslmode = query.get("sslmode", "disable")
+    root_cert = query.get("sslrootcert") or ca_bundle or get_settings().database_ca_bundle
+    if running_on_aws(environ):
+        require_verified_tls(sslmode, root_cert)
     return pg8000.native.Connection(
         user=unquote(url.username or "postgres"),
         password=unquote(url.password) if url.password else None,
@@ -64,16 +81,33 @@ def connect(database_url: str) -> Connection:
         port=url.port or 5432,
         database=(url.path or "/postgres").lstrip("/") or "postgres",
         application_name="kafkagram",
-        ssl_context=tls_context(query.get("sslmode", "disable"), query.get("sslrootcert")),
+        ssl_context=tls_context(sslmode, root_cert),
     )
 
 
+def require_verified_tls(sslmode: str, root_cert: str | None) -> None:
+    """On AWS: TLS that checks the server's certificate and host name against a CA bundle, or nothing."""
+    if sslmode != "verify-full":
+        raise InsecureDatabaseTls(
+            f"DATABASE_URL has sslmode={sslmode}: on AWS the database connection must use sslmode=verify-full "
+            "(TLS verifying the server's certificate and host name against the RDS CA bundle); `require` "
+            "encrypts without checking who answers. Set sslmode=verify-full and DATABASE_CA_BUNDLE.")
+    if not root_cert:
+        raise InsecureDatabaseTls(
+            "sslmode=verify-full on AWS needs the RDS CA bundle: set DATABASE_CA_BUNDLE (or sslrootcert) to "
+            "its path; Lambda's system CAs do not include RDS's (docs/deploy.md, TLS)")
+
+
 def tls_context(sslmode: str, root_cert: str | None = None) -> ssl.SSLContext | None:
-    """The TLS settings of one `sslmode` (None: plain TCP)."""
+    """The TLS settings of one `sslmode` (None: plain TCP). With `root_cert`, that bundle is the only
+    trust anchor (the system's CAs are not loaded)."""
     if sslmode not in SSL_MODES:
         raise ValueError(f"DATABASE_URL sslmode must be one of {', '.join(SSL_MODES)}, got {sslmode!r}")
     if sslmode == "disable":
         return None
+    if root_cert is not None and not Path(root_cert).is_file():
+        raise ValueError(f"the database CA bundle {root_cert} does not exist (DATABASE_CA_BUNDLE or sslrootcert; "
+                         "`make deploy` downloads the RDS bundle into the layer)")
     context = ssl.create_default_context(cafile=root_cert)
     if sslmode != "verify-full":
         context.check_hostname = False

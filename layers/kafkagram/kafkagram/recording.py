@@ -24,7 +24,8 @@ def record_received(connection: pg8000.native.Connection, records: list[KafkaEve
         placeholders.append(f"(:t{i}, :p{i}, :o{i}, :k{i}, :v{i}, :ts{i})")
         params.update({
             f"t{i}": record.topic, f"p{i}": record.partition, f"o{i}": record.offset,
-            f"k{i}": record.decoded_key, f"v{i}": record.decoded_value,
+            # A record without a key or value has no such field (AWS's event) or null: both are stored as NULL.
+            f"k{i}": record.decoded_key, f"v{i}": None if record.get("value") is None else record.decoded_value,
             f"ts{i}": datetime.fromtimestamp(record.timestamp / 1000, tz=UTC),
         })
     rows = connection.run(

@@ -126,6 +126,7 @@ def test_upload_to_published_post_through_the_event_source_mappings(
                 "ConsumerGroupId": f"{unique}-{module}", "BatchSize": 10, "MaximumBatchingWindowInSeconds": 0,
                 "MaximumRetryAttempts": 2, "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "FilterCriteria": {"Filters": [{"Pattern": json.dumps({"value": {"type": [event_type]}})}]},
+                "ProvisionedPollerConfig": {"MinimumPollers": 1, "MaximumPollers": 2},  # as template.yaml
                 "DestinationConfig": {"OnFailure": {"Destination": f"kafka://{topic}-failed"}}}}}}}
 
     template = tmp_path / "template.yaml"

@@ -18,6 +18,9 @@ from emulator.template import TemplateError
 from tests.support.kafka import Probe, create_topic, kafka_event, produce, running, write_template
 from tests.support.waiting import wait_for
 
+# Kafka on-failure destinations need provisioned mode (AWS refuses the mapping without it).
+POLLERS = {"MinimumPollers": 1, "MaximumPollers": 1}
+
 
 def committed_offsets(bootstrap: str, group: str, topic: str, partitions: int) -> list[int]:
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group})
@@ -184,7 +187,8 @@ def _destination_setup(setup, kafka_bootstrap, unique, **properties):
     dlq = f"dlq-{unique}"
     create_topic(kafka_bootstrap, dlq)
     topic, template = setup(BatchSize=10, MaximumBatchingWindowInSeconds=0,
-                            DestinationConfig={"OnFailure": {"Destination": f"kafka://{dlq}"}}, **properties)
+                            DestinationConfig={"OnFailure": {"Destination": f"kafka://{dlq}"}},
+                            ProvisionedPollerConfig=POLLERS, **properties)
     return topic, dlq, template
 
 
@@ -233,7 +237,8 @@ def test_partial_batch_response_retries_from_the_failed_record(setup, probe, kaf
     topic = f"t-{unique}"
     event = kafka_event(topic, BatchSize=10, MaximumBatchingWindowInSeconds=0, MaximumRetryAttempts=1,
                         FunctionResponseTypes=["ReportBatchItemFailures"],
-                        DestinationConfig={"OnFailure": {"Destination": f"kafka://{dlq}"}})
+                        DestinationConfig={"OnFailure": {"Destination": f"kafka://{dlq}"}},
+                        ProvisionedPollerConfig=POLLERS)
     topic, template = setup(functions={"Probe": {"Events": {"Stream": event},
                                                  "Variables": {"PROBE_ID_KEY": identifier_key}}})
     produce(kafka_bootstrap, topic, [{"i": 0}, {"report_failure": True}, {"i": 2}])
@@ -263,7 +268,8 @@ def test_timeout_counts_as_a_function_error(setup, probe, kafka_bootstrap, kafka
     create_topic(kafka_bootstrap, dlq)
     topic = f"t-{unique}"
     event = kafka_event(topic, BatchSize=1, MaximumBatchingWindowInSeconds=0, MaximumRetryAttempts=0,
-                        DestinationConfig={"OnFailure": {"Destination": f"kafka://{dlq}"}})
+                        DestinationConfig={"OnFailure": {"Destination": f"kafka://{dlq}"}},
+                        ProvisionedPollerConfig=POLLERS)
     topic, template = setup(functions={"Probe": {"Events": {"Stream": event}, "Timeout": 1}})
     produce(kafka_bootstrap, topic, [{"sleep": 30}, {"i": 1}])
     started = time.monotonic()
@@ -393,6 +399,9 @@ def test_missing_topic_is_reported_at_start_up(tmp_path, kafka_bootstrap, kafka_
     ({"MaximumBatchingWindowInSeconds": 301}, "MaximumBatchingWindowInSeconds must be 0 to 300"),
     ({"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:1:q"}}},
      "OnFailure destination .* is not supported locally"),
+    ({"DestinationConfig": {"OnFailure": {"Destination": "kafka://elsewhere"}}},
+     "InvalidParameterValueException: the Kafka on-failure destination kafka://elsewhere is only supported in "
+     "provisioned mode"),
 ])
 def test_invalid_mapping_settings_are_reported(setup, kafka_bootstrap, kafka_session_timeout_ms, properties,
                                                message):

@@ -52,7 +52,7 @@ def test_the_event_built_from_columns_is_the_one_built_record_by_record(batch):
 
 
 def test_an_event_without_an_arn_has_no_arn_key():
-    header = {"event_source": "aws:SelfManagedKafka", "event_source_arn": None, "bootstrap_servers": "b:9092"}
+    header = {"event_source": "SelfManagedKafka", "event_source_arn": None, "bootstrap_servers": "b:9092"}
     event = event_from_batch((header, batch_columns(messages(2))))
     assert list(event) == ["eventSource", "bootstrapServers", "records"]
 
