@@ -48,7 +48,7 @@ class RouteSelector:
         """The route key a text message selects, or None (the message then goes to `$default`)."""
         try:
             document = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # deeper than the parser recurses: unparsable, as AWS sees it
             return None
         pieces: list[str] = []
         for part in self.parts:

@@ -16,15 +16,18 @@ import errors
 import pydantic_core
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler import depends as powertools_depends
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Server
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from routes import BEARER_SCHEME, CALLER_KEY, TAKE_KEY, admit
+from routes import BEARER_SCHEME, CALLER_KEY, MAX_BODY_BYTES, TAKE_KEY, admit, media_type, reads_as_json
 from routes import auth as auth_routes
+from routes import email as email_routes
 from routes import follows as follow_routes
 from routes import interactions as interaction_routes
 from routes import media as media_routes
 from routes import notifications as notification_routes
 from routes import posts as post_routes
+from routes import sessions as session_routes
 from routes import timeline as timeline_routes
 from routes import users as user_routes
 
@@ -34,9 +37,32 @@ API_TITLE = "kafkagram API"
 API_VERSION = "0.1.0"
 
 
+class JsonBodies(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, reading a route's body only as JSON. Powertools picks a parser by
+    a case-sensitive prefix of Content-Type ("APPLICATION/JSON" and text/plain were 500s, form and
+    multipart bodies parsed into something else): here the media type is compared case-insensitively,
+    an undeclared one counts as JSON (admission has checked the body is JSON), and any other is a 415."""
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        headers = app.current_event.headers
+        if not reads_as_json(headers):
+            raise errors.unsupported_media_type(str(media_type(headers)))
+        return self._parse_json_data(app)
+
+
 class Resolver(APIGatewayHttpResolver):
     """The resolver, with an OpenAPI document that tells the truth about validation errors: Powertools
     documents a 422 on every route, but errors.py answers them as 400 with the ErrorBody schema."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self._enable_validation:  # Powertools runs this attribute's middleware first on every route
+            self._request_validation_middleware = JsonBodies()
+
+    def allowed_methods(self, path: str) -> list[str]:
+        """The methods routed for `path`, sorted: the Allow header of a 405 (empty for an unknown path)."""
+        routes = self._static_routes + self._dynamic_routes
+        return sorted({route.method for route in routes if route.rule.match(path)})
 
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
         schema = super().get_openapi_schema(*args, **kwargs)
@@ -45,10 +71,26 @@ class Resolver(APIGatewayHttpResolver):
                 if operation is not None and operation.responses:
                     operation.responses.pop(422, None)
                     operation.responses.pop("422", None)  # type: ignore[call-overload]
+                    if operation.requestBody is not None:
+                        _document_body_errors(operation.responses)
         if schema.components is not None and schema.components.schemas:
             for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
                 schema.components.schemas.pop(name, None)
         return schema
+
+
+# What every route that reads a body may also answer (admission and JsonBodies), beside its own 400.
+BODY_ERRORS = {413: f"The body is larger than {MAX_BODY_BYTES} bytes",
+               415: "The body is declared as something other than application/json"}
+
+
+def _document_body_errors(responses: dict[int, Any]) -> None:
+    """Add BODY_ERRORS to an operation's responses, shaped as its 400 (an ErrorBody)."""
+    bad_request = responses.get(400)
+    if bad_request is None:
+        return
+    for status, description in BODY_ERRORS.items():
+        responses.setdefault(status, bad_request.model_copy(update={"description": description}))
 
 
 def _cache_dependency_inspection() -> None:
@@ -79,8 +121,9 @@ app.configure_openapi(
 )
 app.enable_swagger(path="/api/docs", title=API_TITLE, version=API_VERSION, servers=[Server(url="/")],
                    security_schemes={BEARER_SCHEME: HTTPBearer(bearerFormat="JWT")})
-errors.register(app)
+errors.register(app, app.allowed_methods)
 app.include_router(auth_routes.router)
+app.include_router(email_routes.router)
 app.include_router(user_routes.router)
 app.include_router(follow_routes.router)
 app.include_router(media_routes.router)
@@ -88,6 +131,7 @@ app.include_router(post_routes.router)
 app.include_router(timeline_routes.router)
 app.include_router(interaction_routes.router)
 app.include_router(notification_routes.router)
+app.include_router(session_routes.router)
 
 
 @lru_cache(maxsize=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -46,6 +46,10 @@ def too_many_requests(retry_after_s: int) -> ApiError:
                     {"Retry-After": str(retry_after_s)})
 
 
+def unsupported_media_type(declared: str) -> ApiError:
+    return ApiError(415, "unsupported-media-type", f"this route expects application/json, not {declared}")
+
+
 def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
                     body=json.dumps({"error": code, "message": message}), headers=dict(headers or {}))
@@ -73,8 +77,9 @@ def validation_message(errors: Sequence[Any]) -> str:
     return f"{field or where}: {message}"
 
 
-def register(app: APIGatewayHttpResolver) -> None:
-    """Attach the exception handlers and the JSON 404 to the resolver."""
+def register(app: APIGatewayHttpResolver, allowed_methods: Callable[[str], list[str]]) -> None:
+    """Attach the exception handlers and the JSON 404 and 405 to the resolver; `allowed_methods(path)`
+    names the methods the resolver routes for a path (none: the path is unknown)."""
 
     @app.exception_handler(RequestValidationError)
     def on_validation(exc: RequestValidationError) -> Response:
@@ -115,7 +120,13 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.not_found
     def on_not_found(exc: Exception) -> Response:
-        return error_response(404, "not-found", "no such route")
+        # A path that exists under other methods is a 405 naming them (RFC 9110 15.5.6), not a 404.
+        allowed = allowed_methods(app.current_event.path)
+        if not allowed:
+            return error_response(404, "not-found", "no such route")
+        method = app.current_event.http_method.upper()
+        return error_response(405, "method-not-allowed", f"{method} is not allowed here; allowed: {', '.join(allowed)}",
+                              {"Allow": ", ".join(allowed)})
 
     @app.exception_handler(Exception)
     def on_unexpected(exc: Exception) -> Response:

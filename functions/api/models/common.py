@@ -8,6 +8,10 @@ Ids are strings on the wire: they are 64-bit, beyond the integers JavaScript rep
 pattern allows 19 digits, more than PostgreSQL's bigint holds, so every id is parsed here, once:
 `Id` in a body answers 400 past 2^63 - 1; a path id (`PostId`...) answers the resource's 404, since a
 well-formed id that is too large names nothing.
+
+No text may hold U+0000 (PostgreSQL's text refuses it, which would otherwise be a 500): every string
+field of a `Request` body is checked by its base class, and string path and query parameters use
+`Text` (new ones must too: tests/unit/api/test_api_text.py walks every route's parameters).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 from pydantic_core import PydanticCustomError
 
 from kafkagram.events.catalog import ID_PATTERN
@@ -30,8 +34,35 @@ _ID = re.compile(ID_PATTERN)
 _ID_SCHEMA = WithJsonSchema({"type": "string", "pattern": ID_PATTERN})
 
 
+# --- text -----------------------------------------------------------------------------------------------
+
+def refuse_nul(value: Any) -> Any:
+    """`value` unchanged, unless it is (or a list or dict holds) a string with U+0000: a 400 naming the field."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise PydanticCustomError("nul_character", "must not contain the NUL character (U+0000)")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            refuse_nul(item)
+    return value
+
+
+Text = Annotated[str, AfterValidator(refuse_nul)]
+
+
 class Request(BaseModel):
+    """A request body: unknown fields refused, and no string field may hold U+0000 (every subclass's
+    fields, so a new model needs nothing of its own)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
 
 
 # --- ids ------------------------------------------------------------------------------------------------
@@ -58,12 +89,12 @@ def _path_id(resource: str) -> Any:
 PostId = _path_id("post")
 MediaId = _path_id("media")
 CommentId = _path_id("comment")
-Username = Annotated[str, Path(min_length=1, max_length=USERNAME_MAX_LENGTH, description="username")]
+Username = Annotated[Text, Path(min_length=1, max_length=USERNAME_MAX_LENGTH, description="username")]
 
 
 # --- paging -----------------------------------------------------------------------------------------------
 
-Cursor = Annotated[str | None, Query(max_length=CURSOR_MAX_LENGTH,
+Cursor = Annotated[Text | None, Query(max_length=CURSOR_MAX_LENGTH,
                                      description="next_cursor of the previous page; omit for the first")]
 Limit = Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE, description="page size (default 20)")]
 

@@ -31,7 +31,14 @@ from aws_lambda_powertools.event_handler.request import Request
 from errors import ApiError, too_many_requests, unauthorized
 
 from kafkagram.auth import AccessClaims, AccessTokens, TokenError
-from kafkagram.auth.ratelimit import AUTH_PER_IP, READS_PER_USER, WRITES_PER_USER, Take
+from kafkagram.auth.ratelimit import (
+    AUTH_PER_IP,
+    READS_PER_USER,
+    REFRESH_PER_IP,
+    WRITES_PER_USER,
+    Take,
+    client_network,
+)
 from kafkagram.auth.tokens import LEEWAY_S
 
 BEARER_SCHEME = "bearerAuth"
@@ -41,12 +48,15 @@ TAKE_KEY = "rate_limit_take"
 # (method, rawPath) of the routes that take the caller's token in their own Redis round trip.
 FOLDED_RATE_LIMIT = frozenset({("GET", "/api/timeline")})
 AUTH_PREFIX = "/api/auth/"
+# Auth routes that prove a refresh token rather than guess a password: their own, larger bucket.
+REFRESH_PATHS = frozenset({"/api/auth/refresh", "/api/auth/logout"})
 PUBLIC_PATHS = frozenset({"/api/docs", "/api/openapi.json"})
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_AUTHORIZATION_LENGTH = 4096  # a real header is ~300 bytes; don't hand megabytes to the JWT parser
 # Every request body here is a small JSON object; anything far larger is refused before parsing.
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
+JSON_MEDIA_TYPE = "application/json"
 
 
 @dataclass
@@ -73,7 +83,7 @@ def _authenticate(event: Mapping[str, Any]) -> tuple[int | None, Take | None]:
         return None, None
     if path.startswith(AUTH_PREFIX):
         # API Gateway's sourceIp is the TCP peer it saw; X-Forwarded-For is client-written and spoofable.
-        _take(AUTH_PER_IP, str(http.get("sourceIp") or "unknown"))
+        _take(REFRESH_PER_IP if path in REFRESH_PATHS else AUTH_PER_IP, client_network(str(http.get("sourceIp") or "")))
         return None, None
     headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
     user_id = _verify(str(headers.get("authorization") or ""))
@@ -116,9 +126,25 @@ def _take(rule: str, key: str | int) -> None:
         raise too_many_requests(decision.retry_after_s)
 
 
+def media_type(headers: Mapping[str, Any] | None) -> str | None:
+    """The declared Content-Type without parameters, lower-cased (media types are case-insensitive,
+    RFC 9110 8.3.1); None when the request declares none."""
+    for name, value in (headers or {}).items():
+        if str(name).lower() == "content-type":
+            return str(value).split(";", 1)[0].strip().lower() or None
+    return None
+
+
+def reads_as_json(headers: Mapping[str, Any] | None) -> bool:
+    """Whether a body is read as JSON: declared application/json, or not declared at all (every body
+    here is JSON, and admission has checked it is)."""
+    return media_type(headers) in (None, JSON_MEDIA_TYPE)
+
+
 def _check_body(event: Mapping[str, Any]) -> None:
     """Refuse oversized or malformed JSON up front: json.loads on deeply nested arrays raises
-    RecursionError, which the resolver would turn into a 500."""
+    RecursionError, and a body that is not UTF-8 a UnicodeDecodeError in the resolver, both 500s.
+    A body declared as another type is left alone: a route that reads one answers 415 (app.py)."""
     body = event.get("body")
     if not body:
         return
@@ -132,8 +158,16 @@ def _check_body(event: Mapping[str, Any]) -> None:
             raise ApiError(400, "invalid-body", "the body is not valid base64") from None
     if len(raw) > MAX_BODY_BYTES:
         raise _too_large()
+    if not reads_as_json(event.get("headers")):
+        return
     try:
-        parsed = json.loads(raw)
+        # Strict UTF-8 (RFC 8259 8.1): json.loads would take bytes as UTF-16 or with encoded surrogates,
+        # which the resolver then fails to decode.
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid-body", "the body is not valid UTF-8") from None
+    try:
+        parsed = json.loads(text)
     except (ValueError, RecursionError):
         raise ApiError(400, "invalid-json", "the body is not valid JSON") from None
     if _depth(parsed) > MAX_JSON_DEPTH:
@@ -164,6 +198,21 @@ def caller_id(request: Request) -> int:
 
 
 Caller = Annotated[int, Depends(caller_id)]
+
+
+def caller_session(request: Request) -> str | None:
+    """The refresh session of the caller's access token (its "sid"), None for a token without one.
+    The token was verified by `admit`, so this is a cache hit of `_verified`."""
+    caller_id(request)
+    headers = {key.lower(): value for key, value in (request.headers or {}).items()}
+    token = str(headers.get("authorization") or "").strip().partition(" ")[2]
+    try:
+        return _verified(deps.access_tokens(), token.strip()).session_id
+    except TokenError:
+        return None
+
+
+CallerSession = Annotated[str | None, Depends(caller_session)]
 
 
 def pending_take(request: Request) -> Take | None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import deps
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from models.common import AUTHENTICATED, USERNAME_MAX_LENGTH, Cursor, Limit, Username, responses, success
+from models.common import AUTHENTICATED, USERNAME_MAX_LENGTH, Cursor, Limit, Text, Username, responses, success
 from models.users import (
     CONFLICT,
     NOT_FOUND,
@@ -73,7 +73,7 @@ def update_my_settings(body: UpdateSettingsRequest, caller: Caller) -> UserSetti
 @router.get("/api/users", tags=TAGS, summary="Search users by username prefix", security=BEARER,
             responses=responses(success(200, "OK"), AUTHENTICATED))
 def search_users(caller: Caller,
-                 prefix: Annotated[str, Query(min_length=1, max_length=USERNAME_MAX_LENGTH + 1,
+                 prefix: Annotated[Text, Query(min_length=1, max_length=USERNAME_MAX_LENGTH + 1,
                                               description="start of the username (a leading @ is ignored)")],
                  cursor: Cursor = None, limit: Limit = None) -> UserPage:
     return UserPage.of(deps.read(lambda conn: users_store.search_users_by_prefix(conn, prefix, cursor, limit)))

@@ -70,6 +70,9 @@ def test_unsupported_selection_expression_raises_template_error(tmp_path: Path) 
     ("${request.body.action}-${request.body.version}", '{"action": "send", "version": 2}', "send-2"),
     ("\\$default", '{"action": "x"}', "$default"),
     ("$request.body.action", "not json", None),
+    # Nested deeper than the parser recurses (RecursionError): not JSON either, so `$default`.
+    ("$request.body.action", "[" * 10_000 + "]" * 10_000, None),
+    ("$request.body.action", '{"a":' * 10_000 + "1" + "}" * 10_000, None),
 ])
 def test_selection_expressions(expression: str, body: str, key: str | None) -> None:
     assert parse_selection_expression(expression, "Api").select(body) == key
