@@ -42,8 +42,9 @@ def test_what_people_do_while_the_broker_is_down_is_published_when_it_returns(fr
             tokens = {}
             for name in ("pia", "quinn", "rae"):
                 username = f"{name}_{uuid.uuid4().hex[:6]}"
-                reply = call("POST", "/api/auth/register", {"username": username, "email": f"{username}@example.org",
-                                                            "password": "correct horse battery"})
+                call("POST", "/api/auth/register", {"username": username, "email": f"{username}@example.org",
+                                                    "password": "correct horse battery"})
+                reply = call("POST", "/api/auth/login", {"username": username, "password": "correct horse battery"})
                 tokens[name] = (username, reply["access_token"])
             wait_for(lambda: unpublished(fresh_database) == 0, timeout=WAIT_S, message="registrations published")
 

@@ -72,7 +72,9 @@ def register(stack: Stack, prefix: str) -> User:
     username = f"{prefix}_{uuid.uuid4().hex[:8]}"
     status, body = stack.call("POST", "/api/auth/register", {
         "username": username, "email": f"{username}@example.org", "password": "correct horse battery"})
-    assert status == 201, body
+    assert status == 202, body  # registration does not log in (it must not reveal taken emails)
+    status, body = stack.call("POST", "/api/auth/login", {"username": username, "password": "correct horse battery"})
+    assert status == 200, body
     return User(body["user"]["id"], username, body["access_token"])
 
 

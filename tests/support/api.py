@@ -17,6 +17,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Protocol
 
 import redis
@@ -28,6 +29,7 @@ from kafkagram.auth import RateLimiter
 from kafkagram.auth.ratelimit import AUTH_PER_IP
 from tests.support.repo import REPO
 from tests.support.served import ServedApp
+from tests.support.services import REDIS_TEST_URL
 from tests.support.store import make_media
 
 API_DIR = REPO / "functions" / "api"
@@ -136,16 +138,24 @@ class Account:
 
 def register(client: Client, redis_client: redis.Redis | None = None, *, username: str | None = None,
              password: str = "correct horse battery", display_name: str = "") -> Account:
-    """A new user through the API. Through the gateway every client is 127.0.0.1, so its auth bucket
-    is emptied first (tests register more users than one IP may per minute)."""
-    if redis_client is not None:
-        reset_bucket(redis_client, AUTH_PER_IP, "127.0.0.1")
+    """A new user through the API: registered (202, no tokens: registration does not log in), then
+    logged in. Each costs a token of the client's auth bucket, which is emptied first (tests make more
+    users than one IP may per minute; through the gateway every client is 127.0.0.1)."""
+    limits = redis_client if redis_client is not None else _test_redis()
+    reset_bucket(limits, AUTH_PER_IP, getattr(client, "source_ip", "127.0.0.1"))
     name = username or unique_name()
     reply = client.request("POST", "/api/auth/register", json_body={
         "username": name, "email": f"{name}@example.com", "password": password, "display_name": display_name})
-    assert reply.status == 201, reply.body
+    assert reply.status == 202, reply.body
+    reply = client.request("POST", "/api/auth/login", json_body={"username": name, "password": password})
+    assert reply.status == 200, reply.body
     data = reply.json()
     return Account(name, password, data["user"]["id"], data["access_token"], data["refresh_token"])
+
+
+@lru_cache(maxsize=1)
+def _test_redis() -> redis.Redis:
+    return redis.Redis.from_url(REDIS_TEST_URL)
 
 
 def create(client: Client, account: Account, media_ids: list[int], caption: str = "") -> Any:

@@ -91,6 +91,8 @@ def register_users(port: int, *names: str) -> dict[str, dict[str, Any]]:
     for name in names:
         status, body = api_call(port, "POST", "/api/auth/register",
                                 {"username": name, "email": f"{name}@example.org", "password": "correct horse"})
-        assert status == 201, body
+        assert status == 202, body  # registration does not log in (it must not reveal taken emails)
+        status, body = api_call(port, "POST", "/api/auth/login", {"username": name, "password": "correct horse"})
+        assert status == 200, body
         sessions[name] = body
     return sessions

@@ -5,16 +5,24 @@ the local gateway (which accepts any credentials).
 One `post_to_connection` per connection is API Gateway's contract; what makes thousands a second
 possible is sending them concurrently on kept-alive connections instead of one blocking boto3 call
 each. A 410 means the connection is gone (the caller forgets it); any other failure raises.
+
+`close_connections` (DeleteConnection) is for the API's session routes: a logout, a password change or
+a revoked session closes the WebSockets opened with that session's tokens.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.config import Config
 from botocore.session import get_session
 
 SERVICE = "execute-api"
@@ -58,3 +66,29 @@ class ManagementApi:
     async def close(self) -> None:
         await self._session.close()
 
+
+
+# Closing connections (DeleteConnection) from request-driven functions ----------------------------------
+# A handful per call (one user's sessions, at most MAX_WS_CONNECTIONS_PER_USER connections), so a plain
+# boto3 client does; it is made once per endpoint and kept, like the sandbox's other clients.
+
+def close_connections(endpoint: str, connection_ids: Sequence[str]) -> int:
+    """DeleteConnection for each id; how many were open (410 Gone: already closed, not an error). The
+    gateway then runs `$disconnect`, which forgets each in the registry."""
+    client = _management_client(endpoint.rstrip("/"))
+    closed = 0
+    for connection_id in connection_ids:
+        try:
+            client.delete_connection(ConnectionId=connection_id)
+            closed += 1
+        except client.exceptions.GoneException:
+            pass
+    return closed
+
+
+@lru_cache(maxsize=4)
+def _management_client(endpoint: str) -> Any:
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint,
+                        region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+                        config=Config(retries={"max_attempts": 2}, connect_timeout=CONNECT_TIMEOUT_S,
+                                      read_timeout=REQUEST_TIMEOUT_S))

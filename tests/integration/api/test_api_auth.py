@@ -6,7 +6,15 @@ import time
 
 import pytest
 
-from kafkagram.auth import AccessTokens
+from kafkagram.auth import AccessTokens, RefreshSessions
+from kafkagram.auth.ratelimit import (
+    AUTH_PER_IP,
+    DEFAULT_RULES,
+    LOGIN_FAILURES_BEFORE_LOCKOUT,
+    LOGIN_LOCKOUT_BASE_S,
+    REFRESH_PER_IP,
+    LoginThrottle,
+)
 from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
 from tests.support.api import empty_bucket, register, reset_bucket, unique_name
 
@@ -43,14 +51,17 @@ def test_register_login_refresh_logout_through_the_gateway(gateway, redis_client
     assert gateway.request("POST", "/api/auth/logout", json_body={"refresh_token": pair["refresh_token"]}).status == 204
 
 
-def test_register_answers_201_with_the_user_and_both_tokens(direct):
+def test_register_answers_202_without_tokens_and_the_account_can_log_in(direct):
     name = unique_name()
     reply = direct.request("POST", "/api/auth/register", json_body={
         "username": name, "email": f"{name}@example.com", "password": PASSWORD, "display_name": "Bo"})
-    assert reply.status == 201
-    body = reply.json()
+    assert reply.status == 202
+    assert set(reply.json()) == {"message"}  # no tokens, no user: nothing that differs for a taken email
+    login = direct.request("POST", "/api/auth/login", json_body={"username": name, "password": PASSWORD})
+    assert login.status == 200
+    body = login.json()
     assert body["user"]["username"] == name and body["user"]["email"] == f"{name}@example.com"
-    assert body["user"]["followers_count"] == 0 and body["user"]["id"].isdigit()
+    assert body["user"]["display_name"] == "Bo" and body["user"]["id"].isdigit()
     assert body["access_token"] and body["refresh_token"] and "password_hash" not in body["user"]
 
 
@@ -71,14 +82,24 @@ def test_wrong_password_and_unknown_user_are_the_same_401(direct):
                                               "message": "wrong username, email or password"}
 
 
-def test_duplicate_username_or_email_is_409(direct):
+def test_a_taken_email_gets_the_same_answer_as_a_new_one(direct):
+    account = register(direct)
+    fresh = direct.request("POST", "/api/auth/register", json_body={
+        "username": unique_name(), "email": f"{unique_name()}@example.com", "password": PASSWORD})
+    taken = direct.request("POST", "/api/auth/register", json_body={
+        "username": unique_name(), "email": f"{account.username.upper()}@example.com", "password": PASSWORD})
+    assert (taken.status, taken.headers, taken.body) == (fresh.status, fresh.headers, fresh.body)
+    # Nothing was created for the taken email: its owner's account is untouched.
+    owner = direct.request("POST", "/api/auth/login", json_body={"email": f"{account.username}@example.com",
+                                                                 "password": PASSWORD})
+    assert owner.status == 200 and owner.json()["user"]["username"] == account.username
+
+
+def test_a_taken_username_is_409_since_usernames_are_public(direct):
     account = register(direct)
     taken = direct.request("POST", "/api/auth/register", json_body={
         "username": account.username.upper(), "email": f"other{account.username}@example.com", "password": PASSWORD})
     assert taken.status == 409 and taken.error == "username-taken"
-    email = direct.request("POST", "/api/auth/register", json_body={
-        "username": unique_name(), "email": f"{account.username}@example.com", "password": PASSWORD})
-    assert email.status == 409 and email.error == "email-taken"
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -127,15 +148,40 @@ def test_malformed_bodies_are_4xx_never_500(direct, body, status, code):
     assert (reply.status, reply.error) == (status, code), reply.body
 
 
-def test_refresh_token_reuse_revokes_the_session(direct):
+def test_refresh_token_reuse_after_the_grace_window_revokes_the_session(direct, redis_client):
     account = register(direct)
     first = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": account.refresh_token})
     assert first.status == 200
+    _end_grace_window(redis_client, first.json()["access_token"])
     replay = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": account.refresh_token})
     assert replay.status == 401 and replay.error == "refresh-token-reused"
     # Both holders are logged out: the token issued to the first refresh is dead too.
     latest = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": first.json()["refresh_token"]})
     assert latest.status == 401
+
+
+def test_two_tabs_refreshing_with_the_same_token_both_stay_logged_in(direct):
+    """Tab A rotates the shared token; tab B, a moment later, presents the one A just spent."""
+    account = register(direct)
+    tab_a = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": account.refresh_token})
+    tab_b = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": account.refresh_token})
+    assert tab_a.status == 200 and tab_b.status == 200, tab_b.body
+    # B gets the session's current refresh token (the one A got), so both tabs now hold the same one.
+    assert tab_b.json()["refresh_token"] == tab_a.json()["refresh_token"]
+    assert direct.request("GET", "/api/me", token=tab_b.json()["access_token"]).status == 200
+    # The session lives on: the current token rotates as usual.
+    onward = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": tab_a.json()["refresh_token"]})
+    assert onward.status == 200
+    # A token older than the previous one is reuse even inside the window.
+    stale = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": account.refresh_token})
+    assert stale.status == 401 and stale.error == "refresh-token-reused"
+
+
+def _end_grace_window(redis_client, access_token: str) -> None:
+    """What REFRESH_GRACE_S later looks like: the session's grace record has expired."""
+    session_id = AccessTokens(LOCAL_DEVELOPMENT_SECRET).verify(access_token).session_id
+    assert session_id is not None
+    redis_client.delete(RefreshSessions(redis_client).grace_key(session_id))
 
 
 @pytest.mark.parametrize("authorization", [None, "", "Bearer", "Basic dXNlcjpwYXNz", "Bearer not.a.jwt",
@@ -165,19 +211,19 @@ def test_a_request_without_token_is_401_before_its_body_is_looked_at(direct):
 
 def test_auth_routes_are_rate_limited_per_client_ip(direct, redis_client):
     empty_bucket(redis_client, "auth-per-ip", direct.source_ip)
-    reply = direct.request("POST", "/api/auth/login", json_body={"username": "someone", "password": PASSWORD})
+    reply = direct.request("POST", "/api/auth/login", json_body={"username": unique_name(), "password": PASSWORD})
     assert reply.status == 429 and reply.error == "rate-limited"
     assert int(reply.headers["retry-after"]) >= 1
     # Another client is not affected.
     direct.source_ip = "192.0.2.77"
     reset_bucket(redis_client, "auth-per-ip", direct.source_ip)
-    assert direct.request("POST", "/api/auth/login", json_body={"username": "someone", "password": PASSWORD}
+    assert direct.request("POST", "/api/auth/login", json_body={"username": unique_name(), "password": PASSWORD}
                           ).status == 401
 
 
 def test_the_auth_limit_counts_every_attempt(direct, redis_client):
     reset_bucket(redis_client, "auth-per-ip", direct.source_ip)
-    statuses = [direct.request("POST", "/api/auth/login", json_body={"username": "nobody", "password": PASSWORD}
+    statuses = [direct.request("POST", "/api/auth/login", json_body={"username": unique_name(), "password": PASSWORD}
                                ).status for _ in range(11)]
     assert statuses[:10] == [401] * 10 and statuses[10] == 429
 
@@ -205,3 +251,77 @@ def test_every_documented_route_but_auth_needs_a_token(direct):
             concrete = path.replace("{username}", "someone") + ("?prefix=a" if path == "/api/users" else "")
             reply = direct.request(method.upper(), concrete, json_body={} if method in ("post", "patch") else None)
             assert reply.status == 401, f"{method.upper()} {path} answered {reply.status} without a token"
+
+
+# Per-account login throttling, client networks, the refresh bucket ------------------------------------
+
+def _login(direct, password, **identifier):
+    return direct.request("POST", "/api/auth/login", json_body={**identifier, "password": password})
+
+
+def test_failed_logins_lock_the_account_whatever_the_ip_with_a_growing_lockout(direct, redis_client):
+    account = register(direct)
+    for attempt in range(LOGIN_FAILURES_BEFORE_LOCKOUT):
+        direct.source_ip = f"198.51.100.{attempt + 1}"  # a botnet: every guess from another address
+        assert _login(direct, "wrong password", username=account.username).status == 401
+    direct.source_ip = "198.51.100.99"
+    locked = _login(direct, PASSWORD, username=account.username)  # even the right password
+    assert locked.status == 429 and locked.error == "login-locked"
+    assert 1 <= int(locked.headers["retry-after"]) <= LOGIN_LOCKOUT_BASE_S
+    assert locked.json()["message"].startswith("too many failed logins")
+    # The account, not the name typed: its email is locked too.
+    assert _login(direct, PASSWORD, email=f"{account.username}@example.com").status == 429
+
+    throttle = LoginThrottle(redis_client)
+    redis_client.delete(throttle.lock_key(f"user:{account.id}"))  # the lockout has run out
+    assert _login(direct, "wrong again", username=account.username).status == 401
+    longer = _login(direct, PASSWORD, username=account.username)
+    assert longer.status == 429 and int(longer.headers["retry-after"]) > LOGIN_LOCKOUT_BASE_S  # doubled
+
+    redis_client.delete(throttle.lock_key(f"user:{account.id}"))
+    assert _login(direct, PASSWORD, username=account.username).status == 200
+    # A successful login starts the count over: the next wrong password is one of five again.
+    assert not redis_client.exists(throttle.failures_key(f"user:{account.id}"))
+    assert _login(direct, "wrong password", username=account.username).status == 401
+    assert _login(direct, PASSWORD, username=account.username).status == 200
+
+
+def test_an_unknown_account_locks_like_a_real_one(direct, redis_client):
+    name = unique_name()
+    statuses = []
+    for attempt in range(LOGIN_FAILURES_BEFORE_LOCKOUT + 1):
+        direct.source_ip = f"203.0.113.{attempt + 1}"
+        statuses.append(_login(direct, PASSWORD, username=name))
+    assert [r.status for r in statuses] == [401] * LOGIN_FAILURES_BEFORE_LOCKOUT + [429]
+    assert statuses[-1].error == "login-locked" and "retry-after" in statuses[-1].headers
+
+
+def test_ipv6_clients_share_the_auth_bucket_of_their_64_and_ipv4_clients_have_their_own(direct, redis_client):
+    empty_bucket(redis_client, "auth-per-ip", "2001:db8:7:8::/64")
+    direct.source_ip = "2001:db8:7:8:aaaa:bbbb:cccc:dddd"  # another address of the same /64
+    refused = _login(direct, PASSWORD, username=unique_name())
+    assert refused.status == 429 and refused.error == "rate-limited" and int(refused.headers["retry-after"]) >= 1
+    direct.source_ip = "2001:db8:7:9::1"  # the next /64
+    reset_bucket(redis_client, "auth-per-ip", "2001:db8:7:9::/64")
+    assert _login(direct, PASSWORD, username=unique_name()).status == 401
+
+    empty_bucket(redis_client, "auth-per-ip", "192.0.2.10")
+    direct.source_ip = "192.0.2.11"  # IPv4: per address
+    reset_bucket(redis_client, "auth-per-ip", "192.0.2.11")
+    assert _login(direct, PASSWORD, username=unique_name()).status == 401
+
+
+def test_refresh_has_its_own_larger_bucket(direct, redis_client):
+    account = register(direct)
+    empty_bucket(redis_client, "auth-per-ip", direct.source_ip)  # logins and registrations used up
+    assert _login(direct, PASSWORD, username=account.username).status == 429
+    refreshed = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": account.refresh_token})
+    assert refreshed.status == 200, refreshed.body
+    # A carrier-grade NAT's many users refresh far more than they log in.
+    assert DEFAULT_RULES[REFRESH_PER_IP].burst >= 10 * DEFAULT_RULES[AUTH_PER_IP].burst
+
+    empty_bucket(redis_client, "refresh-per-ip", direct.source_ip)
+    token = refreshed.json()["refresh_token"]
+    refused = direct.request("POST", "/api/auth/refresh", json_body={"refresh_token": token})
+    assert refused.status == 429 and refused.error == "rate-limited"
+    assert int(refused.headers["retry-after"]) >= 1 and refused.json()["message"]

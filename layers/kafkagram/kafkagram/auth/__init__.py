@@ -1,5 +1,6 @@
 """Authentication and rate limiting for the API: passwords (scrypt), access tokens (JWT, HS256),
-refresh sessions (Redis, rotated with reuse detection) and token-bucket rate limits (Redis)."""
+refresh sessions (Redis, rotated with reuse detection after a short grace window), token-bucket rate
+limits and the per-account login lockout (Redis)."""
 
 from kafkagram.auth.passwords import (
     PasswordPolicyError,
@@ -9,8 +10,8 @@ from kafkagram.auth.passwords import (
     verify_dummy,
     verify_password,
 )
-from kafkagram.auth.ratelimit import DEFAULT_RULES, Decision, RateLimiter, Rule
-from kafkagram.auth.sessions import RefreshGrant, RefreshSessions
+from kafkagram.auth.ratelimit import DEFAULT_RULES, Decision, LoginThrottle, RateLimiter, Rule
+from kafkagram.auth.sessions import RefreshGrant, RefreshSessions, SessionInfo
 from kafkagram.auth.tokens import (
     LOCAL_DEVELOPMENT_SECRET,
     AccessClaims,
@@ -27,11 +28,13 @@ __all__ = [
     "AccessTokens",
     "Decision",
     "InsecureSecretError",
+    "LoginThrottle",
     "PasswordPolicyError",
     "RateLimiter",
     "RefreshGrant",
     "RefreshSessions",
     "Rule",
+    "SessionInfo",
     "TokenError",
     "check_policy",
     "ensure_secret_usable",

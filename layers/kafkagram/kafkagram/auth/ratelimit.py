@@ -14,6 +14,7 @@ that the API's admission hands it. A `Take` is spent exactly once, by that scrip
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -91,15 +92,55 @@ class RateLimited(Exception):
         self.decision = decision
 
 
-# The rule names the API uses; the key is the client IP for "auth", the user id for the others.
-AUTH_PER_IP = "auth-per-ip"  # login, register, refresh: slows password guessing
+# The rule names the API and the WebSocket routes use. Every auth number lives here. Auth rules are
+# keyed by client network (`client_network`: an IPv4 address, an IPv6 /64), the others by user id.
+AUTH_PER_IP = "auth-per-ip"  # login and register: slows password guessing and account creation
+# Refresh and logout: far larger, since a carrier-grade NAT puts thousands of people behind one
+# address and every open tab refreshes every 15 minutes; a refresh proves a 256-bit token, nothing to guess.
+REFRESH_PER_IP = "refresh-per-ip"
 WRITES_PER_USER = "writes-per-user"
 READS_PER_USER = "reads-per-user"
+WS_CONNECT_PER_USER = "ws-connect-per-user"  # reconnect storms of one account (a tab in a loop)
+# $connect before its token is checked: a flood guard only, as large as a carrier-grade NAT (or the
+# social benchmark's ~1,000 sockets from one address, reconnected per run) needs; per user is the real limit.
+WS_CONNECT_PER_IP = "ws-connect-per-ip"
 DEFAULT_RULES: Mapping[str, Rule] = {
     AUTH_PER_IP: Rule(per_minute=10, burst=10),
+    REFRESH_PER_IP: Rule(per_minute=600, burst=300),
     WRITES_PER_USER: Rule(per_minute=60, burst=60),
     READS_PER_USER: Rule(per_minute=600, burst=600),
+    WS_CONNECT_PER_USER: Rule(per_minute=30, burst=20),
+    WS_CONNECT_PER_IP: Rule(per_minute=3000, burst=3000),
 }
+
+# Per-account login throttling (LoginThrottle), on top of the per-IP bucket: a botnet has many IPs but
+# each account it guesses at is one key. After LOGIN_FAILURES_BEFORE_LOCKOUT failed passwords the
+# account is locked for LOGIN_LOCKOUT_BASE_S, doubling with every further failure up to
+# LOGIN_LOCKOUT_MAX_S (the cap bounds how long an attacker can keep the owner out). Failures are
+# remembered LOGIN_FAILURE_MEMORY_S after the last one; a successful login forgets them.
+LOGIN_FAILURES_BEFORE_LOCKOUT = 5
+LOGIN_LOCKOUT_BASE_S = 30
+LOGIN_LOCKOUT_MAX_S = 15 * 60
+LOGIN_FAILURE_MEMORY_S = 24 * 3600
+
+# WebSocket connections one user may hold at once (tabs and devices); the next $connect is refused.
+MAX_WS_CONNECTIONS_PER_USER = 10
+
+IPV6_GROUP_PREFIX = 64  # one IPv6 subscriber usually gets a whole /64: per address would be free rotation
+
+
+def client_network(source_ip: str) -> str:
+    """The rate-limit key of a client address: an IPv4 address itself, an IPv6 address's /64 (an
+    IPv4-mapped IPv6 address counts as its IPv4 address); "unknown" for anything unparsable."""
+    try:
+        address = ipaddress.ip_address(source_ip.strip())
+    except ValueError:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_GROUP_PREFIX), strict=False))
+    return str(address)
 
 
 class RateLimiter:
@@ -164,3 +205,48 @@ class Take:
         if self.decision is None:
             self.decision = self.limiter.check(self.rule, self.key)
         return self.decision
+
+
+# KEYS[1]: failure counter, KEYS[2]: lock. ARGV: failures before lockout, base s, max s, memory s.
+# Counts one failure and returns the lockout it starts in seconds (0: none yet). Atomic, so concurrent
+# guesses cannot each read the count before the other's increment.
+_LOGIN_FAILURE_SCRIPT = """
+local failures = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+local over = failures - tonumber(ARGV[1])
+if over < 0 then return 0 end
+local lock = math.floor(math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) * 2 ^ math.min(over, 30)))
+redis.call('SET', KEYS[2], failures, 'EX', lock)
+return lock
+"""
+
+
+class LoginThrottle:
+    """Failed-password counting and lockout per account (constants LOGIN_* above). `account` is any
+    stable key of the account tried: the user id when it exists, else the identifier typed, so an unknown
+    name locks exactly like a real one and the 429 reveals nothing."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "") -> None:
+        self._redis = client
+        self._prefix = f"{prefix}login:"
+        self._failed = client.register_script(_LOGIN_FAILURE_SCRIPT)
+
+    def failures_key(self, account: str) -> str:
+        return f"{self._prefix}failures:{account}"
+
+    def lock_key(self, account: str) -> str:
+        return f"{self._prefix}lock:{account}"
+
+    def locked_for(self, account: str) -> int:
+        """Seconds until the account may try again; 0 when it may now."""
+        remaining_ms = int(self._redis.pttl(self.lock_key(account)))
+        return max(1, math.ceil(remaining_ms / MS_PER_S)) if remaining_ms > 0 else 0
+
+    def failed(self, account: str) -> int:
+        """Count a wrong password; the lockout it starts in seconds (0: none)."""
+        return int(self._failed(keys=[self.failures_key(account), self.lock_key(account)], args=[
+            LOGIN_FAILURES_BEFORE_LOCKOUT, LOGIN_LOCKOUT_BASE_S, LOGIN_LOCKOUT_MAX_S, LOGIN_FAILURE_MEMORY_S]))
+
+    def succeeded(self, account: str) -> None:
+        """A right password: forget the failures (the backoff starts over)."""
+        self._redis.delete(self.failures_key(account), self.lock_key(account))

@@ -47,6 +47,7 @@ class AccessClaims:
     issued_at: int
     expires_at: int
     token_id: str
+    session_id: str | None = None  # the refresh session it was issued for; None in tokens made before "sid"
 
 
 def running_on_aws(environ: Mapping[str, str] = os.environ) -> bool:
@@ -73,10 +74,14 @@ class AccessTokens:
         self._ttl_s = ttl_s
         self._clock = clock  # for issuing only; PyJWT checks exp against the real clock
 
-    def issue(self, user_id: int | str) -> str:
+    def issue(self, user_id: int | str, session_id: str | None = None) -> str:
+        """A token for the user; `session_id` (claim "sid") ties it to its refresh session, so the
+        session list can mark the caller's own and a WebSocket can be closed with its session."""
         now = int(self._clock())
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self._ttl_s,
-                  "jti": secrets.token_urlsafe(16), "typ": ACCESS_TOKEN_TYPE}
+        claims: dict[str, Any] = {"sub": str(user_id), "iat": now, "exp": now + self._ttl_s,
+                                  "jti": secrets.token_urlsafe(16), "typ": ACCESS_TOKEN_TYPE}
+        if session_id is not None:
+            claims["sid"] = session_id
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> AccessClaims:
@@ -84,8 +89,10 @@ class AccessTokens:
         claims = self._decode(token)
         if claims.get("typ") != ACCESS_TOKEN_TYPE:
             raise TokenError("invalid", "not an access token")
+        sid = claims.get("sid")
         return AccessClaims(user_id=claims["sub"], issued_at=int(claims["iat"]),
-                            expires_at=int(claims["exp"]), token_id=str(claims["jti"]))
+                            expires_at=int(claims["exp"]), token_id=str(claims["jti"]),
+                            session_id=sid if isinstance(sid, str) and sid else None)
 
     def _decode(self, token: str) -> dict[str, Any]:
         try:
