@@ -1,11 +1,16 @@
-"""Notification email under `kafkagram up`: settings through the HTTP API, a follow → outbox → relay →
-Kafka → notify → notification-created → notify-email → the SMTP sink `up` starts → a .eml file."""
+"""Notification email under `kafkagram up`: registration → user-registered → notify-email → the link that
+verifies the address, confirmed through the HTTP API; settings through the HTTP API, a follow → outbox →
+relay → Kafka → notify → notification-created → notify-email → the SMTP sink `up` starts → a .eml file."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -13,6 +18,11 @@ from tests.support.repo import REPO
 from tests.support.services import free_port
 from tests.support.up import api_call, read_log, register_users, running_up, up_environment
 from tests.support.waiting import wait_for
+
+
+def mail_to(mail_dir: Path, address: str, subject: str) -> list[EmailMessage]:
+    messages = [message_from_bytes(path.read_bytes(), policy=policy.default) for path in sorted(mail_dir.glob("*.eml"))]
+    return [m for m in messages if m["To"] == address and m["Subject"] == subject]  # type: ignore[misc]
 
 
 @pytest.mark.slow
@@ -25,6 +35,14 @@ def test_a_follow_emails_the_followee_through_the_local_sink(fresh_database, tmp
             assert f"a .eml per message in {mail_dir}" in read_log(log)
         sessions = register_users(ports["http"], "ada", "bob")
         tokens = {name: session["access_token"] for name, session in sessions.items()}
+        # Ada confirms her address with the link mailed at registration: only a verified address gets
+        # notification emails.
+        [welcome] = wait_for(lambda: mail_to(mail_dir, "ada@example.org", "Confirm your email address for kafkagram"),
+                             timeout=120, message="ada's verification email in the sink")
+        link = re.search(r"http://\S+/verify-email#token=(\S+)", welcome.get_content())
+        assert link, welcome.get_content()
+        status, body = api_call(ports["http"], "POST", "/api/auth/verify-email", {"token": unquote(link.group(1))})
+        assert (status, body) == (200, {"email": "ada@example.org"})
         status, body = api_call(ports["http"], "GET", "/api/me/settings", token=tokens["ada"])
         assert (status, body) == (200, {"email_notifications": ["comment", "follow", "mention"]})
         status, body = api_call(ports["http"], "PATCH", "/api/me/settings", {"email_notifications": ["follow"]},
@@ -34,10 +52,8 @@ def test_a_follow_emails_the_followee_through_the_local_sink(fresh_database, tmp
         status, _ = api_call(ports["http"], "PUT", "/api/users/ada/follow", token=tokens["bob"])
         assert status == 204
 
-        [path] = wait_for(lambda: sorted(mail_dir.glob("*.eml")), timeout=120, message="ada's email in the sink")
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        assert message["To"] == "ada@example.org"
-        assert message["Subject"] == "bob started following you"
+        [message] = wait_for(lambda: mail_to(mail_dir, "ada@example.org", "bob started following you"), timeout=120,
+                             message="ada's email in the sink")
         assert str(message["Message-ID"]).startswith("<notification-")
 
 

@@ -2,7 +2,7 @@ import { createBrowserRouter, Navigate, Outlet, useLocation, useRouteError } fro
 import { Button } from "@/components/ui/button";
 import { useSession } from "@/lib/session";
 import { Layout } from "./layout";
-import { LoginRoute, RegisterRoute } from "./routes/auth";
+import { LoginRoute, RegisterRoute, VerifyEmailRoute } from "./routes/auth";
 import { HomeRoute } from "./routes/home";
 import { ExploreRoute, NewPostRoute, NotFoundRoute, NotificationsRoute, PostRoute, ProfileRoute } from "./routes/pages";
 
@@ -28,6 +28,8 @@ function RouteError() {
 export const router = createBrowserRouter([
   { path: "/login", element: <LoginRoute />, errorElement: <RouteError /> },
   { path: "/register", element: <RegisterRoute />, errorElement: <RouteError /> },
+  // The link mailed at registration: public, since it may be opened signed out or on another device.
+  { path: "/verify-email", element: <VerifyEmailRoute />, errorElement: <RouteError /> },
   {
     element: <RequireAuth />,
     errorElement: <RouteError />,

@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createApiClient } from "./api-client";
+import { createApiClient, type TabLock } from "./api-client";
 import { ApiError } from "./errors";
 import { useSession } from "./session";
 
@@ -15,6 +15,10 @@ let base = "";
 let refreshCalls = 0;
 let validAccess = "access-2";
 let issued = "access-2";
+// The server's rotation: only the current refresh token works; presenting a rotated-away one revokes
+// the session (as kafkagram.auth.sessions does).
+let currentRefresh: string | null = "refresh-1";
+let rotatedAway: string[] = [];
 const seenAuthorization: string[] = [];
 
 function send(res: ServerResponse, status: number, body: unknown) {
@@ -35,9 +39,17 @@ beforeAll(async () => {
       if (req.url === "/api/auth/refresh") {
         refreshCalls += 1;
         const body = await readJson(req);
-        if (body.refresh_token !== "refresh-1") return send(res, 401, { error: "invalid-token", message: "refresh token not recognised" });
+        const presented = String(body.refresh_token);
+        if (rotatedAway.includes(presented)) {
+          currentRefresh = null;
+          return send(res, 401, { error: "invalid-token", message: "refresh token reused; session revoked" });
+        }
+        if (presented !== currentRefresh) return send(res, 401, { error: "invalid-token", message: "refresh token not recognised" });
+        const next = `refresh-${rotatedAway.length + 2}`;
+        rotatedAway.push(presented);
+        currentRefresh = next;
         await new Promise((r) => setTimeout(r, 30)); // concurrent 401s must share this one call
-        return send(res, 200, { access_token: issued, refresh_token: "refresh-2", expires_in: 900, refresh_expires_in: 86400 });
+        return send(res, 200, { access_token: issued, refresh_token: next, expires_in: 900, refresh_expires_in: 86400 });
       }
       if (req.url === "/api/me") {
         seenAuthorization.push(auth);
@@ -63,9 +75,21 @@ beforeEach(() => {
   refreshCalls = 0;
   validAccess = "access-2";
   issued = "access-2";
+  currentRefresh = "refresh-1";
+  rotatedAway = [];
   seenAuthorization.length = 0;
   useSession.setState({ accessToken: "access-1", refreshToken: "refresh-1", user: null });
 });
+
+/** One lock shared by the "tabs" of a test, as navigator.locks is by a browser's tabs of one origin. */
+function memoryLock(): TabLock {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T,>(_name: string, task: () => Promise<T>) => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
 
 describe("api client", () => {
   it("sends the access token and refreshes it once for concurrent 401s", async () => {
@@ -75,6 +99,25 @@ describe("api client", () => {
     expect(refreshCalls).toBe(1);
     expect(seenAuthorization.filter((h) => h === "Bearer access-1")).toHaveLength(3);
     expect(useSession.getState()).toMatchObject({ accessToken: "access-2", refreshToken: "refresh-2" });
+  });
+
+  it("two tabs whose tokens expire together refresh once and both keep the session", async () => {
+    const lock = memoryLock();
+    const [tabA, tabB] = [createApiClient(base, { lock }), createApiClient(base, { lock })];
+    const answers = await Promise.all([tabA.get("/api/me"), tabB.get("/api/me")]);
+    expect(answers.map((a) => a.data.username)).toEqual(["ada", "ada"]);
+    expect(refreshCalls).toBe(1);
+    expect(currentRefresh).toBe("refresh-2"); // not revoked
+    expect(useSession.getState()).toMatchObject({ accessToken: "access-2", refreshToken: "refresh-2" });
+  });
+
+  it("without the lock the second tab's stale refresh token revokes the session (what the lock prevents)", async () => {
+    const noLock: TabLock = (_name, task) => task();
+    const [tabA, tabB] = [createApiClient(base, { lock: noLock }), createApiClient(base, { lock: noLock })];
+    const outcomes = await Promise.allSettled([tabA.get("/api/me"), tabB.get("/api/me")]);
+    expect(refreshCalls).toBe(2);
+    expect(currentRefresh).toBeNull(); // revoked: the next refresh of either tab fails
+    expect(outcomes.some((o) => o.status === "rejected")).toBe(true);
   });
 
   it("signs out when the refresh token is refused", async () => {

@@ -7,6 +7,7 @@ type Schemas = components["schemas"];
 export type Me = Schemas["Me"];
 export type Session = Schemas["Session"];
 export type Tokens = Schemas["Tokens"];
+export type EmailVerified = Schemas["EmailVerified"];
 export type RegisterRequest = Schemas["RegisterRequest"];
 export type LoginRequest = Schemas["LoginRequest"];
 export type UpdateProfileRequest = Schemas["UpdateProfileRequest"];

@@ -37,3 +37,11 @@ export const useSession = create<SessionState>()(
     },
   ),
 );
+
+// Another tab refreshed the tokens, signed in or signed out: adopt its session (the `storage` event
+// fires only in the other tabs of the origin), so this tab never presents a rotated-away token.
+if (typeof window !== "undefined") {
+  window.addEventListener("storage", (event) => {
+    if (event.key === SESSION_KEY || event.key === null) void useSession.persist.rehydrate();
+  });
+}

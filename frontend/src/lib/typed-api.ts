@@ -26,7 +26,7 @@ type RequestOptions<O> = PathOption<O> & QueryOption<O> & BodyOption<O> & { sign
 /** The options argument may be left out when nothing in it is required. */
 type OptionsArgument<O> = object extends RequestOptions<O> ? [options?: RequestOptions<O>] : [options: RequestOptions<O>];
 
-type SuccessResponse<O> = O extends { responses: infer Responses } ? Responses[(200 | 201 | 204) & keyof Responses] : never;
+type SuccessResponse<O> = O extends { responses: infer Responses } ? Responses[(200 | 201 | 202 | 204) & keyof Responses] : never;
 /** The JSON body of the success answer; void for 204. */
 type ResponseData<O> = SuccessResponse<O> extends { content: { "application/json": infer Data } } ? Data : void;
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from kafkagram.events.catalog import COMMENT_MAX_LENGTH
+from kafkagram.events.catalog import COMMENT_MAX_LENGTH, MENTIONS_MAX
 from kafkagram.store.models import Comment
 from kafkagram.store.pagination import Page
 from models.common import Request, error, next_cursor_field
+from models.mentions import limit_mentions
 from models.users import UserSummaryOut
 
 COMMENT_FORBIDDEN = error(403, "Only the comment's author or the post's author may delete it")
@@ -19,7 +20,10 @@ COMMENT_NOT_FOUND = error(404, "No such post or comment")
 class AddCommentRequest(Request):
     # The store strips and re-checks (a blank comment is `empty-comment`); bounds here reach the schema.
     body: str = Field(min_length=1, max_length=COMMENT_MAX_LENGTH,
-                      description=f"1 to {COMMENT_MAX_LENGTH} characters; @mentions notify existing users")
+                      description=f"1 to {COMMENT_MAX_LENGTH} characters; @mentions (at most {MENTIONS_MAX} "
+                                  "distinct) notify existing users")
+
+    _mentions = field_validator("body")(limit_mentions)
 
 
 class CommentOut(BaseModel):

@@ -6,13 +6,14 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from kafkagram.config import public_media_url
-from kafkagram.events.catalog import CAPTION_MAX_LENGTH, POST_MAX_MEDIA
+from kafkagram.events.catalog import CAPTION_MAX_LENGTH, MENTIONS_MAX, POST_MAX_MEDIA
 from kafkagram.store.models import Post, PostMedia
 from kafkagram.store.pagination import Page
 from models.common import Id, Request, error, next_cursor_field
+from models.mentions import limit_mentions
 from models.users import UserSummaryOut
 
 POST_FORBIDDEN = error(403, "Not the caller's post, or a media of someone else")
@@ -22,9 +23,12 @@ POST_CONFLICT = error(409, "A media already belongs to another post")
 
 class CreatePostRequest(Request):
     caption: str = Field(default="", max_length=CAPTION_MAX_LENGTH,
-                         description="@mentions and #hashtags are parsed from it")
+                         description=f"@mentions (at most {MENTIONS_MAX} distinct) and #hashtags are parsed "
+                                     "from it")
     media_ids: list[Id] = Field(min_length=1, max_length=POST_MAX_MEDIA,
                                 description="1 to 10 of the caller's uploaded post media, in order")
+
+    _mentions = field_validator("caption")(limit_mentions)
 
 
 class VariantOut(BaseModel):

@@ -1,5 +1,5 @@
-"""Email: the SMTP server of SMTP_URL, the notification message, and which kinds a user wants emailed
-(the flow that sends them is `kafkagram.flows.notify_email`).
+"""Email: the SMTP server of SMTP_URL, the notification and verification messages, and which kinds a
+user wants emailed (the flow that sends them is `kafkagram.flows.notify_email`).
 
 Preferences live in the user's private settings (users.settings, jsonb) under EMAIL_SETTINGS_KEY: the
 list of kinds to email, e.g. {"email_notifications": ["comment", "follow"]}; [] turns email off. A user
@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from kafkagram.store.notifications import KINDS
 
 EMAIL_SETTINGS_KEY = "email_notifications"
+VERIFY_EMAIL_PATH = "/verify-email"  # the web app's page that confirms a token (frontend/src/app/router.tsx)
 DEFAULT_EMAIL_KINDS: tuple[str, ...] = ("comment", "follow", "mention")
 SMTP_TIMEOUT_S = 10.0  # a stuck server fails the record (and it is retried) well within the function's timeout
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
@@ -114,4 +115,26 @@ def build_message(*, to: str, mail_from: str, notification_id: int, line: str, w
     message.set_content(f"{line}.\n\nSee it on kafkagram: {origin}/notifications\n\n"
                         "You get this email because email notifications of this kind are on for your account;\n"
                         "you can choose which kinds are emailed, or turn them all off, in your settings.\n")
+    return message
+
+
+def verification_link(web_origin: str, token: str) -> str:
+    """The web app's page for the token, which it POSTs to /api/auth/verify-email. The token travels in
+    the fragment, which browsers never send to a server (nor in a Referer)."""
+    return f"{web_origin.rstrip('/')}{VERIFY_EMAIL_PATH}#token={quote(token, safe='')}"
+
+
+def build_verification_message(*, to: str, mail_from: str, message_key: str, link: str) -> EmailMessage:
+    """The "confirm your email" message; `message_key` makes its Message-ID (the same for every attempt)."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "kafkagram.localhost"
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = to
+    message["Subject"] = "Confirm your email address for kafkagram"
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = f"<verify-{message_key}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content("Welcome to kafkagram.\n\nConfirm that this is your email address by opening this link:\n\n"
+                        f"{link}\n\nUntil then, kafkagram sends no notification emails to this address.\n"
+                        "If you did not create a kafkagram account, ignore this email.\n")
     return message

@@ -25,7 +25,8 @@ from kafkagram.store.models import User
 from kafkagram_local.services import SmtpSink
 from tests.support.invocations import invoke, kafka_record
 from tests.support.services import free_port
-from tests.support.store import events, make_post, make_user
+from tests.support.store import events, make_post
+from tests.support.store import make_user as make_unverified_user
 
 OK: dict[str, Any] = {"batchItemFailures": []}
 
@@ -45,6 +46,14 @@ def mailer(sandbox: pytest.MonkeyPatch, database_url: str, sink: SmtpSink) -> It
     sandbox.setattr(notify_email, "clients", made)
     yield sandbox
     made.close()
+
+
+def make_user(db: Any, prefix: str = "u") -> User:
+    """A user whose address is verified: only those get notification emails (the unverified ones are
+    test_notify_email_verification.py's)."""
+    user = make_unverified_user(db, prefix)
+    db.run("UPDATE users SET email_verified_at = now() WHERE id = :id", id=user.id)
+    return user
 
 
 def point_smtp_at(mailer: pytest.MonkeyPatch, url: str) -> None:

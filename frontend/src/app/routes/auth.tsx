@@ -1,6 +1,7 @@
 import { Link, Navigate, useNavigate } from "react-router";
-import { AuthCard, LoginForm, RegisterForm } from "@/features/auth";
+import { AuthCard, LoginForm, RegisterForm, VerifyEmail } from "@/features/auth";
 import { useSession } from "@/lib/session";
+import { toast } from "@/lib/toast";
 
 export function LoginRoute() {
   const navigate = useNavigate();
@@ -19,7 +20,22 @@ export function RegisterRoute() {
   return (
     <AuthCard title="Create your account" subtitle="Share photos, follow friends, see it all live."
       footer={<>Have an account? <Link to="/login" className="font-semibold text-primary hover:underline">Log in</Link></>}>
-      <RegisterForm onDone={() => navigate("/explore", { replace: true })} />
+      <RegisterForm onDone={() => {
+        toast.info("We emailed you a link to confirm your address; notifications are emailed only once it is confirmed.",
+          "Check your email");
+        navigate("/explore", { replace: true });
+      }} />
+    </AuthCard>
+  );
+}
+
+export function VerifyEmailRoute() {
+  const signedIn = useSession((s) => Boolean(s.accessToken));
+  const next = signedIn ? <Link to="/" className="font-semibold text-primary hover:underline">Go to your feed</Link>
+    : <Link to="/login" className="font-semibold text-primary hover:underline">Log in</Link>;
+  return (
+    <AuthCard title="Confirm your email" subtitle="Notifications are emailed only to a confirmed address." footer={next}>
+      <VerifyEmail />
     </AuthCard>
   );
 }

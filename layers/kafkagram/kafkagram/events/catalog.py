@@ -42,6 +42,9 @@ CAPTION_MAX_LENGTH = 2200
 COMMENT_MAX_LENGTH = 2200
 HASHTAG_MAX_LENGTH = 100
 POST_MAX_MEDIA = 10
+# Distinct @mentions a caption or a comment may hold: each one notifies (and may email) someone, so a
+# caption naming hundreds of people would be a spam cannon.
+MENTIONS_MAX = 20
 FAILURE_MESSAGE_MAX_LENGTH = 500
 # timeline-updated names chunks of recipients; each record holds users of one shard (timeline_shard).
 TIMELINE_SHARDS = 8
@@ -211,7 +214,7 @@ _TYPES = [
          "media_ids": _ids("the post's media, in display order", 1, POST_MAX_MEDIA),
          "hashtags": {"type": "array", "uniqueItems": True, "description": "hashtags, lowercase, without #",
                       "items": {"type": "string", "pattern": "^[^\\s#A-Z]+$", "maxLength": HASHTAG_MAX_LENGTH}},
-         "mentioned_user_ids": _ids("users mentioned in the caption who exist")},
+         "mentioned_user_ids": _ids("users mentioned in the caption who exist", 0, MENTIONS_MAX)},
         {"post_id": "3001", "author_id": "1001", "caption": "Engines #math with @bob",
          "media_ids": ["5001", "5002"], "hashtags": ["math"], "mentioned_user_ids": ["1002"]},
     ),
@@ -233,7 +236,7 @@ _TYPES = [
         COMMENT_ADDED, INTERACTION_EVENTS, "post_id", "A user commented on a post.",
         {"comment_id": _id("the comment"), **_LIKE, "user_id": _id("the comment's author"),
          "text": _text(COMMENT_MAX_LENGTH, "the comment"),
-         "mentioned_user_ids": _ids("users mentioned in the comment who exist")},
+         "mentioned_user_ids": _ids("users mentioned in the comment who exist", 0, MENTIONS_MAX)},
         {"comment_id": "4001", "post_id": "3002", "post_author_id": "1002", "user_id": "1001",
          "text": "Lovely", "mentioned_user_ids": []},
     ),
