@@ -48,7 +48,11 @@ partitioner (Java's default) so every client agrees on it. Events are written to
 outbox with the state change they describe and relayed to Kafka. Consumers must ignore fields they
 do not know; a breaking change bumps `version`, and the version producers no longer write stays
 described here (as `<type>.v<N>`, with how to move on) for the records a topic still holds. Records
-a handler could not process go to `<topic>-failed` as AWS Lambda failure records. The payload
+a handler could not process go to `<topic>-failed` as AWS Lambda failure records. A record that can
+never succeed goes there at once, written by the function itself rather than retried: condition
+`PoisonRecord`, plus a `reason` {"code", "message"} whose code is `not-an-event` (not base64, UTF-8,
+JSON or an envelope), `unknown-event-type` or `invalid-event` (data its consumer cannot read; the
+message gives the schema errors); see docs/runtime.md, "Poison records". The payload
 schemas are also in the layer as JSON Schema draft 2020-12 (kafkagram/events/schemas/<type>.json,
 and <type>.v<N>.json for retired versions).
 

@@ -16,11 +16,12 @@ Guarantees:
 
 from __future__ import annotations
 
+import json
 import logging
 import select
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,7 @@ RETRY_BACKOFF_S = 0.5
 MAX_RETRY_BACKOFF_S = 5.0
 _IDLE = b"I"  # PostgreSQL's ReadyForQuery status outside a transaction block
 
-Row = tuple[int, str, str, str]  # id, topic, key, payload as JSON text
+Row = tuple[int, str, str | None, str]  # id, topic, key (None: no key), payload as JSON text
 
 
 class OutboxError(RuntimeError):
@@ -102,6 +103,16 @@ def _insert(connection: pg8000.native.Connection, events: Sequence[Event]) -> li
     rows = connection.run("INSERT INTO outbox (topic, key, payload) VALUES " + ", ".join(values)
                           + " RETURNING id", **params)
     return [int(row[0]) for row in rows]
+
+
+def enqueue_record(connection: pg8000.native.Connection, topic: str, key: str | None,
+                   payload: Mapping[str, Any]) -> int:
+    """Add a record that is not an event (a failure record for `<topic>-failed`, see `kafkagram.poison`)
+    in the caller's open transaction; `key` None publishes it without a key. Returns the row id."""
+    require_transaction(connection, "enqueue_record")
+    rows = connection.run("INSERT INTO outbox (topic, key, payload) VALUES (:topic, :key, CAST(:payload AS jsonb)) "
+                          "RETURNING id", topic=topic, key=key, payload=json.dumps(payload))
+    return int(rows[0][0])
 
 
 def delete_published(connection: pg8000.native.Connection, older_than: timedelta) -> int:
@@ -272,7 +283,8 @@ class OutboxRelay:
         producer = self._kafka()
         reports: dict[int, KafkaError | None] = {}
         for row_id, topic, key, payload in rows:
-            producer.produce(topic, value=payload.encode(), key=key.encode(), on_delivery=_reporter(reports, row_id))
+            producer.produce(topic, value=payload.encode(), key=None if key is None else key.encode(),
+                             on_delivery=_reporter(reports, row_id))
         if producer.flush(self.delivery_timeout_s + FLUSH_MARGIN_S) > 0:
             producer.purge()  # nothing may stay queued: it would go out later, behind newer rows
             producer.flush(0)

@@ -6,12 +6,14 @@ costs about a second of cold start that API requests other than uploads should n
 
 Originals are never moved or copied: they stay under `uploads/`, where the bucket's lifecycle rule
 expires them (template.yaml, AbandonedUploadDays). Only the variants, stripped of every metadata (EXIF
-location included), are kept and served.
+location included), are kept and served. Deleting media (a deleted post's, or never attached ones:
+`kafkagram.flows.media_cleanup`) deletes its objects and, on AWS, invalidates their CDN copies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,6 +29,10 @@ VARIANTS_PREFIX = "media"
 # media, and a redelivery would write identical bytes): browsers and CDNs may keep it for a year.
 VARIANT_CACHE_CONTROL = "public, max-age=31536000, immutable"
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+DELETE_BATCH = 1000  # keys per DeleteObjects request, S3's limit
+# The CloudFront distribution serving the variants (template.yaml gives it on AWS); unset locally, where
+# the bucket serves them itself and there is no cache to invalidate.
+DISTRIBUTION_ENV = "MEDIA_DISTRIBUTION_ID"
 _CLIENT_SETTINGS: dict[str, Any] = {
     # Transient S3 errors are retried here a few times, then raised so the event source mapping retries.
     "retries": {"mode": "standard", "max_attempts": 3},
@@ -144,3 +150,46 @@ def put_variants(bucket: str, media_id: int, variants: Sequence[Variant]) -> lis
         return [put(variant) for variant in variants]
     with ThreadPoolExecutor(max_workers=len(variants)) as pool:  # boto3 clients are thread-safe
         return list(pool.map(put, variants))
+
+
+def delete_objects(bucket: str, keys: Iterable[str]) -> int:
+    """Delete the objects (a missing one is no error: deleting is idempotent); returns how many keys were
+    asked for. Raises when S3 refuses one, so the caller's event is retried."""
+    unique = list(dict.fromkeys(keys))
+    client = s3_client()
+    for start in range(0, len(unique), DELETE_BATCH):
+        chunk = unique[start:start + DELETE_BATCH]
+        response = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": key} for key in chunk],
+                                                                "Quiet": True})
+        errors = [error for error in response.get("Errors", []) if error.get("Code") not in _MISSING_CODES]
+        if errors:
+            raise RuntimeError(f"S3 did not delete {len(errors)} objects of s3://{bucket}, e.g. "
+                               f"{errors[0].get('Key')}: {errors[0].get('Code')} {errors[0].get('Message')}")
+    return len(unique)
+
+
+def cdn_paths(keys: Iterable[str]) -> list[str]:
+    """The CloudFront paths to invalidate for these objects: each variant's own path. Not one wildcard per
+    media: CloudFront allows only 15 wildcard paths in progress at a time, but 3,000 file paths.
+    Originals are never served, so they have none."""
+    return sorted({"/" + key for key in keys if key.startswith(VARIANTS_PREFIX + "/")})
+
+
+def invalidate_cdn(paths: Sequence[str], reference: str) -> str | None:
+    """Ask CloudFront to drop its copies of `paths`; returns the invalidation id, or None when there is no
+    distribution (locally) or nothing to drop. `reference` (the event id) makes a retried call the same
+    invalidation rather than a second one."""
+    distribution = os.environ.get(DISTRIBUTION_ENV)
+    if not distribution or not paths:
+        return None
+    response = _cloudfront().create_invalidation(DistributionId=distribution, InvalidationBatch={
+        "Paths": {"Quantity": len(paths), "Items": list(paths)}, "CallerReference": reference})
+    return str(response["Invalidation"]["Id"])
+
+
+@lru_cache(maxsize=1)
+def _cloudfront() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("cloudfront", config=Config(retries={"mode": "standard", "max_attempts": 3}))

@@ -187,7 +187,8 @@ def test_a_large_account_is_not_fanned_out(db: Any, clients: Clients, feeds: Fee
     assert timeline_updates(db, ada.id) == []
 
 
-def test_a_record_that_is_not_an_event_is_reported_and_holds_its_partition(db: Any, feeds: FeedManager) -> None:
+def test_a_record_that_is_not_an_event_goes_to_the_failure_topic_and_the_rest_is_fanned_out(
+        db: Any, feeds: FeedManager) -> None:
     author, ada = make_user(db), make_user(db)
     with transaction(db):
         follows.follow(db, ada.id, author.id)
@@ -198,9 +199,34 @@ def test_a_record_that_is_not_an_event_is_reported_and_holds_its_partition(db: A
     response = invoke(fan_out.handler, kafka_record(one_event(db, "post-created", first.id)), poison,
                       kafka_record(one_event(db, "post-created", later.id)))
 
-    assert response == {"batchItemFailures": [{"itemIdentifier": {"partition": "post-events-0",
-                                                                  "offset": poison.offset}}]}
-    assert home(feeds, ada.id) == [first.id]  # the record after the failure waits for the retry
+    assert response == {"batchItemFailures": []}  # retrying it would change nothing (kafkagram.poison)
+    assert sorted(home(feeds, ada.id)) == sorted([first.id, later.id])
+    [[reason]] = db.run("SELECT payload->'reason'->>'code' FROM outbox WHERE topic = 'post-events-failed' "
+                        "AND payload->'KafkaBatchInfo'->'recordInfo'->>'offset' = :offset", offset=str(poison.offset))
+    assert reason == "not-an-event"
+
+
+def test_an_event_its_consumer_cannot_read_leaves_its_run_and_the_run_is_fanned_out(
+        db: Any, feeds: FeedManager) -> None:
+    author, ada = make_user(db), make_user(db)
+    with transaction(db):
+        follows.follow(db, ada.id, author.id)
+    online(feeds, ada.id)
+    first, later = make_post(db, author.id), make_post(db, author.id)
+    created = one_event(db, "post-created", first.id)
+    unreadable = {**created, "id": str(uuid.uuid4()), "data": {**created["data"], "author_id": None}}
+
+    response = invoke(fan_out.handler, kafka_record(created), kafka_record(unreadable),
+                      kafka_record(one_event(db, "post-created", later.id)))
+
+    assert response == {"batchItemFailures": []}
+    assert sorted(home(feeds, ada.id)) == sorted([first.id, later.id])
+    [[reason, message]] = db.run(
+        "SELECT payload->'reason'->>'code', payload->'reason'->>'message' FROM outbox "
+        "WHERE topic = 'post-events-failed' AND payload->'requestContext'->>'condition' = 'PoisonRecord' "
+        "AND convert_from(decode(payload->'payload'->'records'->'post-events-0'->0->>'value', 'base64'), 'UTF8') "
+        "LIKE :id", id=f"%{unreadable['id']}%")
+    assert reason == "invalid-event" and "author_id" in message
 
 
 # --- follow graph --------------------------------------------------------------------------------------

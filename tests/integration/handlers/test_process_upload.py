@@ -122,16 +122,40 @@ def test_s3_down_fails_the_record_and_the_retry_succeeds(db: Any, s3: Any, sandb
     assert get_media(db, item.media_id).status == "ready"
 
 
-def test_a_poison_record_holds_its_partition_and_the_other_partitions_go_on(db: Any, s3: Any) -> None:
-    held, elsewhere = upload(db, s3, photo_jpeg((500, 500))), upload(db, s3, photo_jpeg((400, 400)))
+def test_a_poison_record_goes_to_the_failure_topic_and_its_partition_goes_on(db: Any, s3: Any) -> None:
+    after, elsewhere = upload(db, s3, photo_jpeg((500, 500))), upload(db, s3, photo_jpeg((400, 400)))
     poison = kafka_record(b"{not json}")
-    response = invoke(process_upload.handler, poison, kafka_record(held.event),
+    response = invoke(process_upload.handler, poison, kafka_record(after.event),
                       kafka_record(elsewhere.event, partition=1))
-    # Only the first failure of the partition is reported: the mapping redelivers from it, in order.
-    assert response == {"batchItemFailures": [
-        {"itemIdentifier": {"partition": "media-events-0", "offset": poison.offset}}]}
-    assert get_media(db, held.media_id).status == "uploaded"  # not run after the failure: it comes again
+    # Retrying it would change nothing: it is diverted (kafkagram.poison) and nothing is reported failed.
+    assert response == {"batchItemFailures": []}
+    [[key, failure]] = db.run("SELECT key, payload FROM outbox WHERE topic = 'media-events-failed' "
+                              "AND payload->'KafkaBatchInfo'->'recordInfo'->>'offset' = :offset",
+                              offset=str(poison.offset))
+    assert key == "poison" and failure["reason"]["code"] == "not-an-event"
+    assert get_media(db, after.media_id).status == "ready"
     assert get_media(db, elsewhere.media_id).status == "ready"
+
+
+def test_an_event_naming_someone_elses_object_reads_and_writes_only_the_medias_own(db: Any, s3: Any) -> None:
+    victim = upload(db, s3, photo_jpeg((900, 700)))
+    mine = upload(db, s3, photo_jpeg((500, 400)))
+    forged = {**mine.event, "data": {**mine.event["data"], "object_key": victim.event["data"]["object_key"]}}
+    victims_original = s3.get_object(Bucket=BUCKET, Key=victim.event["data"]["object_key"])["Body"].read()
+
+    assert invoke(process_upload.handler, kafka_record(forged)) == {"batchItemFailures": []}
+
+    stored = get_media(db, mine.media_id)  # made from its own upload (500 x 400), not the victim's
+    assert (stored.status, stored.width, stored.height) == ("ready", 500, 400)
+    assert get_media(db, victim.media_id).status == "uploaded" and variant_keys(s3, victim.media_id) == []
+    assert s3.get_object(Bucket=BUCKET, Key=victim.event["data"]["object_key"])["Body"].read() == victims_original
+
+
+def test_an_upload_whose_media_was_deleted_is_skipped(db: Any, s3: Any) -> None:
+    item = upload(db, s3, photo_jpeg((300, 300)))
+    db.run("DELETE FROM media WHERE id = :id", id=item.media_id)  # e.g. its owner's account deleted
+    assert invoke(process_upload.handler, kafka_record(item.event)) == {"batchItemFailures": []}
+    assert variant_keys(s3, item.media_id) == []
 
 
 def test_other_event_types_are_skipped(db: Any, s3: Any) -> None:

@@ -28,6 +28,10 @@ class UnexpectedEvent(ValueError):
     the fields it needs. No retry changes that: after the event source mapping's retries it lands on the
     failure topic, where it can be inspected."""
 
+    def __init__(self, message: str, event_id: str | None = None) -> None:
+        super().__init__(message)
+        self.event_id = event_id  # the event it is about: the batch runner diverts that record (kafkagram.poison)
+
 
 class EventData(BaseModel):
     """Base of the models: TYPES names the event types whose `data` the model reads, VERSION the version
@@ -43,25 +47,24 @@ def read_data(event: Event, model: type[M]) -> M:
     reads, or lacks a field it needs."""
     if event.type not in model.TYPES:
         raise UnexpectedEvent(f"{model.__name__} reads {' or '.join(model.TYPES)} events, "
-                              f"not {event.type} (event {event.id})")
+                              f"not {event.type} (event {event.id})", event.id)
     expected = model.VERSION or catalog.spec_for(event.type).version
     if event.version != expected:  # a breaking change bumps the version: never misread a newer one
         raise UnexpectedEvent(f"{event.type} event {event.id} has version {event.version}; "
-                              f"this consumer reads version {expected}")
+                              f"this consumer reads version {expected}", event.id)
     try:
         return model.model_validate(event.data)
     except ValidationError as error:
-        raise UnexpectedEvent(f"{event.type} event {event.id} has unusable data: {error}") from None
+        raise UnexpectedEvent(f"{event.type} event {event.id} has unusable data: {error}", event.id) from None
 
 
 # --- media-events -------------------------------------------------------------------------------------
 
 class MediaUploaded(EventData):
+    """Only the id: the processor reads the object its media row names, never the event's key."""
+
     TYPES = (catalog.MEDIA_UPLOADED,)
     media_id: int
-    bucket: str
-    object_key: str
-    content_type: str
 
 
 class MediaProcessed(EventData):

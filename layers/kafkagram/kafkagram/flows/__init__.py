@@ -10,4 +10,5 @@ owns its transactions (`kafkagram.db.Database`), and is idempotent, as at-least-
     notify         likes, comments, follows, mentions      grouped notifications, notification-created
     notify_email   notification-created                    one email per unread notification group
     push           timeline-updated, notification-created  every open WebSocket of the recipient
+    media_cleanup  post-deleted, media-processed           a deleted post's media gone; never attached ones swept
 """

@@ -9,7 +9,8 @@ The client's declared type and size prove nothing: the form's policy makes S3 re
 and completion checks the stored object itself. Processing decodes with Pillow under limits (see
 `kafkagram.media`); the original stays under uploads/ and expires with the bucket's lifecycle rule.
 
-Processing is idempotent: a media no longer waiting is skipped before any work, and the marker
+Processing reads the object its media row names, never the key an event carries. It is idempotent:
+a media no longer waiting (or deleted) is skipped before any work, and the marker
 (`processed_events`) and the state change commit in one transaction. Variants are written before that
 commit: a retry after a failed commit writes the same keys. A refused upload writes nothing to S3.
 Transient errors (S3, PostgreSQL) raise: the record is reported failed and delivered again.
@@ -25,7 +26,7 @@ from kafkagram.events import Event
 from kafkagram.events.reading import MediaUploaded, read_data
 from kafkagram.idempotency import first_time
 from kafkagram.media import DEFAULT_LIMITS, ImageRejected, RejectReason, process_image
-from kafkagram.store import Forbidden, Invalid
+from kafkagram.store import Forbidden, Invalid, NotFound
 from kafkagram.store import media as media_store
 from kafkagram.store.models import Media
 
@@ -33,6 +34,7 @@ CONSUMER = "process-upload"  # its name in processed_events
 MAX_UPLOAD_BYTES = DEFAULT_LIMITS.max_bytes  # processing's own limit: larger files would fail there anyway
 UPLOAD_EXPIRES_S = 10 * 60  # long enough for a phone on a slow link, short enough to be useless if leaked
 MISSING_UPLOAD = "missing-upload"
+GONE = "gone"  # the outcome for a media deleted before (or while) it was processed
 MIB = 1024 * 1024
 
 
@@ -76,28 +78,38 @@ class ProcessOutcome:
 
 
 def process_upload(database: Database, event: Event) -> ProcessOutcome:
-    """media-uploaded: decode the original, write the variants, mark the media ready; or refuse it."""
-    data = read_data(event, MediaUploaded)
-    status = database.read(lambda conn: media_store.get_media(conn, data.media_id)).status
-    if status != "uploaded":  # ready or failed already: a redelivery; don't decode again
-        return ProcessOutcome(status)
+    """media-uploaded: decode the original, write the variants, mark the media ready; or refuse it.
+
+    Only the media id is taken from the event: the object read is the one the media row names, in the
+    function's own bucket (an event naming someone else's object, or another bucket, reads nothing of it)."""
+    media_id = read_data(event, MediaUploaded).media_id
     try:
-        image = process_image(_original(data), declared_content_type=data.content_type)
+        media = database.read(lambda conn: media_store.get_media(conn, media_id))
+    except NotFound:  # deleted before processing (its post deleted, or swept): nothing to do
+        return ProcessOutcome(GONE)
+    if media.status != "uploaded":  # ready or failed already: a redelivery; don't decode again
+        return ProcessOutcome(media.status)
+    bucket = storage.media_bucket()
+    try:
+        image = process_image(_original(bucket, media.object_key), declared_content_type=media.content_type)
     except ImageRejected as rejected:
-        return _refuse(database, event, data.media_id, rejected.reason.value.replace("_", "-"), rejected.message)
+        return _refuse(database, event, media.id, rejected.reason.value.replace("_", "-"), rejected.message)
     except storage.ObjectMissing:
-        return _refuse(database, event, data.media_id, MISSING_UPLOAD,
+        return _refuse(database, event, media.id, MISSING_UPLOAD,
                        "The upload is gone; please upload the file again.")
-    variants = storage.put_variants(storage.media_bucket(), data.media_id, image.variants)
-    with database.transaction() as conn:
-        if first_time(conn, CONSUMER, event.id):
-            media_store.mark_ready(conn, data.media_id, image.width, image.height, variants, image.blurhash)
+    variants = storage.put_variants(bucket, media.id, image.variants)
+    try:
+        with database.transaction() as conn:
+            if first_time(conn, CONSUMER, event.id):
+                media_store.mark_ready(conn, media.id, image.width, image.height, variants, image.blurhash)
+    except NotFound:  # its owner's account deleted meanwhile (purges and sweeps leave 'uploaded' media alone)
+        return ProcessOutcome(GONE)
     return ProcessOutcome("ready", variants=len(variants))
 
 
-def _original(data: MediaUploaded) -> bytes:
+def _original(bucket: str, key: str) -> bytes:
     try:
-        return storage.read_object(data.bucket, data.object_key, DEFAULT_LIMITS.max_bytes)
+        return storage.read_object(bucket, key, DEFAULT_LIMITS.max_bytes)
     except storage.ObjectTooLarge as error:
         # The same refusal process_image gives, without reading the body.
         message = f"The file is {error.size / MIB:.1f} MB; the limit is {error.limit / MIB:.0f} MB."

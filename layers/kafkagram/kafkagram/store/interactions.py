@@ -13,8 +13,9 @@ from kafkagram.events.catalog import COMMENT_MAX_LENGTH
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Forbidden, Invalid, NotFound
 from kafkagram.store.models import COMMENT_COLUMNS, Comment, comment_from_row
+from kafkagram.store.notifications import redact_comment
 from kafkagram.store.pagination import Page, build_page, decode_cursor, page_size
-from kafkagram.store.posts import parse_text
+from kafkagram.store.posts import check_mentions, parse_text
 from kafkagram.store.users import resolve_usernames
 
 # The like row and the counter change together, the counter only when a row was really inserted
@@ -99,11 +100,13 @@ def add_comment(conn: pg8000.native.Connection, user_id: int, post_id: int, body
         raise Invalid("empty-comment", "a comment cannot be empty")
     if len(body) > COMMENT_MAX_LENGTH:
         raise Invalid("comment-too-long", f"a comment is at most {COMMENT_MAX_LENGTH} characters")
+    parsed = parse_text(body)
+    check_mentions(parsed, "comment")
     rows = conn.run(_ADD_COMMENT, post=post_id, user=user_id, body=body)
     if not rows:
         raise NotFound("post-not-found", "no such post")
     comment, post_author_id = comment_from_row(rows[0]), rows[0][-2]  # the columns after the comment's
-    mentioned = resolve_usernames(conn, parse_text(body).mentions)
+    mentioned = resolve_usernames(conn, parsed.mentions)
     enqueue(conn, new_event(COMMENT_ADDED, {
         "comment_id": str(comment.id), **_like_data(post_id, post_author_id, user_id), "text": body,
         "mentioned_user_ids": [str(mentioned_id) for mentioned_id in mentioned]}, user_id))
@@ -129,7 +132,18 @@ def delete_comment(conn: pg8000.native.Connection, comment_id: int, user_id: int
              id=comment_id, user=user_id)
     enqueue(conn, new_event(COMMENT_DELETED, {
         "comment_id": str(comment_id), **_like_data(post_id, post_author_id, comment_author_id)}, user_id))
+    # In this transaction, not later from comment-deleted: the text is gone from notifications the moment
+    # the comment is (notify, holding the comment's row lock, never adds it back: `comment_is_live`).
+    redact_comment(conn, comment_id)
     changes(conn).posts.add(post_id)
+
+
+def comment_is_live(conn: pg8000.native.Connection, comment_id: int) -> bool:
+    """Whether the comment exists and is not deleted; holds a share lock on it until the transaction ends,
+    so a deletion waits (and redacts after) instead of racing a notification that quotes it."""
+    require_transaction(conn, "comment_is_live")
+    rows = conn.run("SELECT deleted_at IS NULL FROM comments WHERE id = :id FOR SHARE", id=comment_id)
+    return bool(rows and rows[0][0])
 
 
 def comments_page(conn: pg8000.native.Connection, post_id: int, cursor: str | None = None,

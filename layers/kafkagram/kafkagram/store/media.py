@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pg8000.native
@@ -130,3 +132,50 @@ def mark_failed(conn: pg8000.native.Connection, media_id: int, reason: str, mess
     media = media_from_row(rows[0])
     enqueue(conn, new_event(MEDIA_FAILED, {**_media_data(media), "reason": reason, "message": message}, None))
     return media
+
+
+def object_keys(media: Sequence[Media]) -> list[str]:
+    """Every object the media have in the bucket: the original under uploads/ and the variants."""
+    return [key for item in media for key in (item.object_key, *(v["object_key"] for v in item.variants or []))]
+
+
+# A deleted post's media go with it; the post_media rows first, in the same statement (the foreign key is
+# checked at its end). Only a post already deleted: a post-deleted event never purges a live post. A media
+# still 'uploaded' is being processed (its variants may be written after this): it is only detached and
+# marked never attached, so the unattached sweep deletes it, variants included, once processing is done.
+_DELETE_POST_MEDIA = f"""
+WITH detached AS (
+    DELETE FROM post_media pm USING posts p
+    WHERE pm.post_id = p.id AND p.id = :post AND p.status = 'deleted' RETURNING pm.media_id
+), released AS (
+    UPDATE media SET attached_at = NULL WHERE id IN (SELECT media_id FROM detached) AND status = 'uploaded'
+)
+DELETE FROM media m USING detached WHERE m.id = detached.media_id AND m.status <> 'uploaded'
+RETURNING {MEDIA_COLUMNS}
+"""
+
+
+def delete_post_media(conn: pg8000.native.Connection, post_id: int) -> list[Media]:
+    """Delete a deleted post's media rows; returns them (their objects are the caller's to delete before
+    committing). None the second time: idempotent."""
+    require_transaction(conn, "delete_post_media")
+    return [media_from_row(row) for row in conn.run(_DELETE_POST_MEDIA, post=post_id)]
+
+
+# Never attached (migration 0006 keeps attached_at) and older than the limit. 'uploaded' media wait for
+# processing: left alone. Rows a post is attaching right now are locked by it (create_post locks them):
+# skipped, and that post's attachment marks them.
+_DELETE_UNATTACHED = f"""
+DELETE FROM media m WHERE m.id IN (
+    SELECT id FROM media WHERE attached_at IS NULL AND created_at < now() - CAST(:age AS interval)
+    AND status <> 'uploaded' ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED
+) RETURNING {MEDIA_COLUMNS}
+"""
+
+
+def delete_unattached(conn: pg8000.native.Connection, older_than: timedelta, limit: int) -> list[Media]:
+    """Delete up to `limit` media that were never attached to a post or made an avatar and are older than
+    `older_than`; returns them (their objects are the caller's to delete before committing)."""
+    require_transaction(conn, "delete_unattached")
+    rows = conn.run(_DELETE_UNATTACHED, age=f"{older_than.total_seconds()} seconds", limit=limit)
+    return [media_from_row(row) for row in rows]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pg8000.native
 
-from kafkagram.events.catalog import COMMENT_MAX_LENGTH
+from kafkagram.events.catalog import COMMENT_MAX_LENGTH, NOTIFICATION_CREATED, NOTIFICATION_EVENTS
 from kafkagram.outbox import require_transaction
 from kafkagram.store.errors import Invalid, NotFound
 from kafkagram.store.models import SUMMARY_JSON, Notification, summary_from_json
@@ -92,6 +92,22 @@ def upsert_notification(conn: pg8000.native.Connection, recipient_id: int, kind:
         # group itself is unchanged (the ON CONFLICT no-op update changed nothing visible).
         return None
     return get_notification(conn, group_id)
+
+
+def redact_comment(conn: pg8000.native.Connection, comment_id: int) -> int:
+    """A deleted comment's text leaves every notification that shows it (comment and mention groups, read
+    or not), and the notification-created events carrying it that still wait in the outbox (published ones
+    are history; Kafka's retention removes them). Call in the deletion's transaction; returns how many
+    notifications lost the text."""
+    require_transaction(conn, "redact_comment")
+    conn.run("UPDATE notifications SET text = NULL, updated_at = now() WHERE comment_id = :id AND text IS NOT NULL",
+             id=comment_id)
+    redacted = int(conn.row_count)
+    conn.run("UPDATE outbox SET payload = jsonb_set(payload, '{data,text}', 'null') "
+             "WHERE published_at IS NULL AND topic = :topic AND payload->>'type' = :type "
+             "AND payload->'data'->>'comment_id' = :id AND payload->'data'->>'text' IS NOT NULL",
+             topic=NOTIFICATION_EVENTS, type=NOTIFICATION_CREATED, id=str(comment_id))
+    return redacted
 
 
 def get_notification(conn: pg8000.native.Connection, notification_id: int) -> Notification:

@@ -11,7 +11,13 @@ import pg8000.native
 
 from kafkagram.db import changes
 from kafkagram.events import POST_CREATED, POST_DELETED, new_event
-from kafkagram.events.catalog import CAPTION_MAX_LENGTH, HASHTAG_MAX_LENGTH, POST_MAX_MEDIA, USERNAME_PATTERN
+from kafkagram.events.catalog import (
+    CAPTION_MAX_LENGTH,
+    HASHTAG_MAX_LENGTH,
+    MENTIONS_MAX,
+    POST_MAX_MEDIA,
+    USERNAME_PATTERN,
+)
 from kafkagram.outbox import enqueue, require_transaction
 from kafkagram.store.errors import Conflict, Forbidden, Invalid, NotFound
 from kafkagram.store.models import POST_SELECT, Post, post_from_row
@@ -40,6 +46,13 @@ def parse_text(text: str) -> ParsedText:
         mentions=list(dict.fromkeys(name for name in mentions if _USERNAME.match(name))),
         hashtags=list(dict.fromkeys(tag for tag in hashtags if len(tag) <= HASHTAG_MAX_LENGTH)),
     )
+
+
+def check_mentions(parsed: ParsedText, field: str) -> None:
+    """At most MENTIONS_MAX distinct @mentions in one caption or comment (the API checks first, with a
+    400 naming the field; this is the authority for every other caller)."""
+    if len(parsed.mentions) > MENTIONS_MAX:
+        raise Invalid("too-many-mentions", f"a {field} mentions at most {MENTIONS_MAX} people")
 
 
 def _check_caption(caption: str) -> None:
@@ -87,9 +100,10 @@ def create_post(conn: pg8000.native.Connection, author_id: int, caption: str, me
     every media is ready; otherwise it waits as pending for `publish_post_when_media_ready`."""
     require_transaction(conn, "create_post")
     _check_caption(caption)
+    parsed = parse_text(caption)
+    check_mentions(parsed, "caption")
     _check_media_ids(media_ids)
     _check_media_usable(conn, author_id, media_ids)
-    parsed = parse_text(caption)
     [[post_id]] = conn.run(_INSERT_POST, author=author_id, caption=caption, mentions=parsed.mentions,
                            hashtags=parsed.hashtags, media=list(media_ids))
     publish_post_when_media_ready(conn, post_id)
