@@ -2,12 +2,14 @@
 
 PostgreSQL and Redis must be running (DATABASE_URL, REDIS_URL). Kafka comes from
 KAFKA_BOOTSTRAP_SERVERS, or a local Tansu broker is started. S3 comes from AWS_ENDPOINT_URL_S3,
-or an embedded moto server behind our POST-policy front is started. Mail goes to SMTP_URL, or to an
+or s3rver behind our POST-policy front is started, keeping the bucket as files under the run
+directory (`s3/`), so uploads and image variants outlive the run. Mail goes to SMTP_URL, or to an
 SMTP sink started here that keeps each message as a .eml file under the run directory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +18,7 @@ import socket
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse, urlunparse
 
 import boto3
@@ -32,9 +34,15 @@ from kafkagram.mail import redact as redact_url
 from kafkagram.migrations import migrate
 from kafkagram.storage import public_variants_policy
 
-# Local-only credentials for the embedded S3; real deployments use IAM roles.
+if TYPE_CHECKING:
+    from emulator.s3.server import S3Emulator
+
+# Local-only credentials for the embedded S3 (the front checks POST forms with them and s3rver is given
+# the same pair); real deployments use IAM roles.
 LOCAL_AWS_ACCESS_KEY_ID = "kafkagram-local"
 LOCAL_AWS_SECRET_ACCESS_KEY = "kafkagram-local-secret"
+S3_DATA_DIR = "s3"  # under the run directory: the bucket's objects, kept across runs
+S3RVER_PID_FILE = "s3rver.pid"
 
 
 def recreate_database(server_url: str, name: str) -> str:
@@ -164,6 +172,14 @@ class SmtpSink:
         self.stop()
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when under it (`.run/s3`), else as it is."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
@@ -204,7 +220,7 @@ class LocalServices:
         # The sink's port: SMTP_PORT, else the one LOCAL_SMTP_SINK_URL names.
         self.smtp_port = smtp_port or (urlparse(LOCAL_SMTP_SINK_URL).port or 2525)
         self.broker: LocalBroker | None = None
-        self.s3: object | None = None
+        self.s3: S3Emulator | None = None
         self.smtp_sink: SmtpSink | None = None
         self.smtp_url = settings.smtp_url
         self._smtp_note = ""
@@ -231,8 +247,9 @@ class LocalServices:
             self.smtp_sink.stop()
             self.smtp_sink = None
         if self.s3 is not None:
-            self.s3.stop()  # type: ignore[attr-defined]
+            self.s3.stop()
             self.s3 = None
+            (self.run_dir / S3RVER_PID_FILE).unlink(missing_ok=True)
         if self.broker is not None:
             self.broker.stop()
             self.broker = None
@@ -245,7 +262,7 @@ class LocalServices:
             f"{'Redis':<22} {self.settings.redis_url}",
             f"{'Kafka':<22} {self.kafka_bootstrap_servers}" + (" (Tansu, in memory)" if self.broker else ""),
             f"{'S3':<22} {self.s3_endpoint} bucket {self.settings.media_bucket}"
-            + (" (moto + POST policy front)" if self.s3 else ""),
+            + (f" (s3rver + POST policy front), data in {_shown(self.s3_data_dir)}" if self.s3 else ""),
             f"{'SMTP':<22} {redact_url(self.smtp_url)}"
             + (f" (sink: a .eml per message in {self.smtp_sink.directory}{self._smtp_note})"
                if self.smtp_sink else ""),
@@ -276,20 +293,34 @@ class LocalServices:
             pass
         pid_file.unlink(missing_ok=True)
 
+    @property
+    def s3_data_dir(self) -> Path:
+        return self.run_dir / S3_DATA_DIR
+
     def _start_s3(self) -> None:
         if self.s3_endpoint:
             return
         from emulator.s3.server import S3Emulator
 
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request it serves
-
         os.environ.setdefault("AWS_ACCESS_KEY_ID", LOCAL_AWS_ACCESS_KEY_ID)
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", LOCAL_AWS_SECRET_ACCESS_KEY)
-        emulator = S3Emulator(port=self.s3_port, credentials={
+        self._stop_leftover_s3rver()
+        emulator = S3Emulator(port=self.s3_port, backend="files", data_dir=self.s3_data_dir, credentials={
             os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]})
         self.s3_endpoint = emulator.start()
         self.s3 = emulator
+        (self.run_dir / S3RVER_PID_FILE).write_text(str(emulator.backend_pid))
         os.environ["AWS_ENDPOINT_URL_S3"] = self.s3_endpoint
+
+    def _stop_leftover_s3rver(self) -> None:
+        """s3rver stops by itself within a second of its parent's death; one still alive (a run killed a
+        moment ago) would write to the same files: stop it first."""
+        from emulator.s3.files import stop_leftover
+
+        pid_file = self.run_dir / S3RVER_PID_FILE
+        with contextlib.suppress(ValueError, OSError):
+            stop_leftover(int(pid_file.read_text()))
+        pid_file.unlink(missing_ok=True)
 
     def _start_smtp(self) -> None:
         """SMTP_URL given: check it answers. Unset: start the sink on SMTP_PORT (2525), or on a free port

@@ -1,4 +1,5 @@
-"""`python -m emulator.s3 --host 127.0.0.1 --port 4566`: run the S3 emulator until Ctrl-C."""
+"""`python -m emulator.s3 --host 127.0.0.1 --port 4566 [--data-dir DIR]`: run the S3 emulator until
+Ctrl-C; in memory (moto), or with --data-dir in files there (s3rver) that a later run serves again."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import logging
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
 
 from emulator.s3.server import S3Emulator
@@ -15,6 +17,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m emulator.s3", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=4566, help="public port (0 = any free port)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="keep buckets and objects as files here (s3rver); default: in memory (moto)")
     return parser.parse_args(argv)
 
 
@@ -27,7 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     # moto's werkzeug server would log every internal request the front makes.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    emulator = S3Emulator(host=args.host, port=args.port)
+    emulator = S3Emulator(host=args.host, port=args.port, backend="files" if args.data_dir else "moto",
+                          data_dir=args.data_dir)
     print(emulator.start(), flush=True)
     try:
         threading.Event().wait()

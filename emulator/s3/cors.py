@@ -1,8 +1,9 @@
-"""Bucket CORS rules for the responses the front writes itself (form POST results/errors).
+"""Bucket CORS rules for the responses the front writes itself (form POST results/errors, preflights).
 
-moto applies bucket CORS to the requests it answers, but not to its POST-object response,
+The backend applies bucket CORS to the requests it answers, but not to its POST-object response,
 and never sees the errors the front produces; so the front reads the bucket's rules
-(GetBucketCors) and evaluates them the way S3 does for a non-preflight request.
+(GetBucketCors) and evaluates them the way S3 does. It answers preflights (OPTIONS) itself too:
+backends differ there (moto refuses object-level preflights, s3rver answers `*` for any origin).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class CorsRule:
     methods: tuple[str, ...]
     expose_headers: tuple[str, ...] = ()
     max_age: str | None = None
+    allowed_headers: tuple[str, ...] = ()
 
 
 def parse_cors_configuration(document: bytes) -> list[CorsRule]:
@@ -39,6 +41,7 @@ def _parse_rule(rule: ET.Element) -> CorsRule:
         methods=texts("AllowedMethod"),
         expose_headers=texts("ExposeHeader"),
         max_age=max_age.text if max_age is not None else None,
+        allowed_headers=texts("AllowedHeader"),
     )
 
 
@@ -47,10 +50,29 @@ def origin_allowed(origin: str, pattern: str) -> bool:
     return re.fullmatch(re.escape(pattern).replace(r"\*", ".*"), origin) is not None
 
 
+def header_allowed(header: str, pattern: str) -> bool:
+    # AllowedHeader names compare case-insensitively and may hold one "*" wildcard too.
+    return origin_allowed(header.lower(), pattern.lower())
+
+
 def matching_rule(rules: list[CorsRule], origin: str, method: str) -> CorsRule | None:
     """S3 uses the first rule that allows both the origin and the method."""
     for rule in rules:
         if method in rule.methods and any(origin_allowed(origin, p) for p in rule.origins):
+            return rule
+    return None
+
+
+def preflight_rule(
+    rules: list[CorsRule], origin: str, method: str, request_headers: list[str]
+) -> CorsRule | None:
+    """The first rule allowing the origin, the method and every requested header (S3's preflight)."""
+    for rule in rules:
+        if (
+            method in rule.methods
+            and any(origin_allowed(origin, p) for p in rule.origins)
+            and all(any(header_allowed(h, p) for p in rule.allowed_headers) for h in request_headers)
+        ):
             return rule
     return None
 

@@ -1,4 +1,4 @@
-"""Transparent streaming HTTP relay from the public front to the internal moto server."""
+"""Transparent streaming HTTP relay from the public front to the internal backend (moto or s3rver)."""
 
 from __future__ import annotations
 

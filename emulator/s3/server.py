@@ -1,9 +1,11 @@
-"""Embedded S3 for local runs: moto's server behind a front that enforces POST policies.
+"""Embedded S3 for local runs: a backend behind a front that enforces POST policies.
 
-moto (ThreadedMotoServer) listens on an internal loopback port; an aiohttp front, in its
-own thread and event loop, listens on the public port. The front relays every request to
-moto unchanged, except browser-form POST uploads, which it checks the way S3 does first
-(see `emulator.s3.upload`).
+The backend listens on an internal loopback port: moto (ThreadedMotoServer, in memory: a
+throwaway S3 for tests) or s3rver (`backend="files"`: objects kept as files under `data_dir`,
+see `emulator.s3.files`). An aiohttp front, in its own thread and event loop, listens on the
+public port. The front relays every request to the backend unchanged, except browser-form POST
+uploads, which it checks the way S3 does first (see `emulator.s3.upload`), and CORS preflights,
+which it answers from the bucket's rules as S3 does (see `emulator.s3.cors`).
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import contextlib
 import os
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from aiohttp import web
 
+from emulator.s3.files import S3rverProcess
 from emulator.s3.proxy import new_session, proxy
-from emulator.s3.upload import FormUploads, form_upload_target
+from emulator.s3.upload import FormUploads, form_upload_target, preflight_target
 
 if TYPE_CHECKING:
     from moto.server import ThreadedMotoServer
@@ -28,6 +32,11 @@ if TYPE_CHECKING:
 FALLBACK_CREDENTIALS = {"test": "test", "testing": "testing"}
 STARTUP_TIMEOUT = 30.0
 SHUTDOWN_TIMEOUT = 5.0  # bound on waiting for in-flight requests at stop()
+Backend = Literal["moto", "files"]
+
+
+class _Upstream(Protocol):
+    def stop(self) -> None: ...
 
 
 def default_credentials(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -66,6 +75,9 @@ class Front:
         target = form_upload_target(request)
         if target is not None:
             return await self._uploads.handle(request, target)
+        bucket = preflight_target(request)
+        if bucket is not None:
+            return await self._uploads.preflight(request, bucket)
         return await proxy(request, self._session, self._upstream)
 
     async def close(self) -> None:
@@ -73,15 +85,30 @@ class Front:
 
 
 class S3Emulator:
-    """moto + policy-enforcing front, embeddable: start() returns once both are listening."""
+    """A backend + policy-enforcing front, embeddable: start() returns once both are listening.
+
+    `backend="moto"` keeps everything in memory (gone at stop()); `backend="files"` runs s3rver
+    storing under `data_dir`, so a later emulator on the same directory serves the same objects.
+    """
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, credentials: Mapping[str, str] | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: Mapping[str, str] | None = None,
+        backend: Backend = "moto",
+        data_dir: Path | None = None,
     ) -> None:
+        if backend not in ("moto", "files"):
+            raise ValueError(f"unknown S3 backend {backend!r}: 'moto' or 'files'")
+        if backend == "files" and data_dir is None:
+            raise ValueError("the files backend needs a data_dir")
         self._host = host
         self._port = port
         self._credentials = dict(credentials) if credentials is not None else default_credentials()
-        self._moto: ThreadedMotoServer | None = None
+        self.backend = backend
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self._upstream: _Upstream | None = None
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
@@ -94,29 +121,43 @@ class S3Emulator:
             raise RuntimeError("S3Emulator is not running; call start() first")
         return f"http://{_url_host(self._host)}:{self._bound_port}"
 
+    @property
+    def backend_pid(self) -> int | None:
+        """The s3rver process id (files backend, while running); moto runs in this process."""
+        return self._upstream.pid if isinstance(self._upstream, S3rverProcess) else None
+
     def start(self) -> str:
-        """Start moto and the front; returns the public endpoint URL."""
+        """Start the backend and the front; returns the public endpoint URL."""
         if self._thread is not None:
             return self.endpoint_url
-        self._moto = start_moto()
         try:
-            self._start_front(f"http://127.0.0.1:{self._moto.get_host_and_port()[1]}")
+            self._start_front(self._start_backend())
         except BaseException:
             self.stop()
             raise
         return self.endpoint_url
 
+    def _start_backend(self) -> str:
+        if self.backend == "files":
+            assert self.data_dir is not None
+            files = S3rverProcess(self.data_dir, self._credentials)
+            self._upstream = files
+            return files.start()
+        moto = start_moto()
+        self._upstream = moto
+        return f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
+
     def stop(self) -> None:
-        """Stop the front, then moto; safe to call twice or after a failed start()."""
+        """Stop the front, then the backend; safe to call twice or after a failed start()."""
         loop, stopping = self._loop, self._stopping
         if loop is not None and stopping is not None:
             with contextlib.suppress(RuntimeError):  # loop already closed: nothing to stop
                 loop.call_soon_threadsafe(stopping.set)
         if self._thread is not None:
             self._thread.join(STARTUP_TIMEOUT)
-        if self._moto is not None:
-            self._moto.stop()
-        self._moto = self._thread = self._loop = self._stopping = self._bound_port = None
+        if self._upstream is not None:
+            self._upstream.stop()
+        self._upstream = self._thread = self._loop = self._stopping = self._bound_port = None
 
     def __enter__(self) -> S3Emulator:
         self.start()

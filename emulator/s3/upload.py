@@ -1,8 +1,9 @@
-"""Browser-form POST object uploads: S3's POST-policy checks in front of moto.
+"""Browser-form POST object uploads: S3's POST-policy checks in front of the backend.
 
-moto stores whatever a form POST sends (no signature, expiration, condition or size
-checks) and answers with an empty body even for success_action_status=201; this handler
-enforces the policy, forwards an accepted form to moto, and writes S3's own response.
+moto and s3rver store whatever a form POST sends (no signature, expiration, condition or
+size checks), and moto answers with an empty body even for success_action_status=201; this
+handler enforces the policy, forwards an accepted form to the backend, and writes S3's own
+response. It also answers CORS preflights from the bucket's rules.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from xml.sax.saxutils import escape
 import aiohttp
 from aiohttp import web
 
-from emulator.s3.cors import CorsCache, CorsRule, parse_cors_configuration
+from emulator.s3.cors import CorsCache, CorsRule, parse_cors_configuration, preflight_rule, response_headers
 from emulator.s3.errors import (
     XML_CONTENT_TYPE,
     S3Error,
@@ -54,6 +55,17 @@ def form_upload_target(request: web.Request) -> UploadTarget | None:
     return UploadTarget(bucket, False) if bucket and "/" not in bucket else None
 
 
+def preflight_target(request: web.Request) -> str | None:
+    """The bucket a CORS preflight (OPTIONS on a bucket or an object) is about, else None."""
+    if request.method != "OPTIONS":
+        return None
+    path = request.raw_path.split("?", 1)[0]
+    if _virtual_hosted(request.host):
+        return request.host.split(".", 1)[0]
+    bucket = path.lstrip("/").split("/", 1)[0]
+    return bucket or None
+
+
 def _virtual_hosted(host: str) -> bool:
     # Same split as moto's S3Response.subdomain_based_buckets, so both agree on the bucket.
     if host.startswith("["):
@@ -84,6 +96,30 @@ class FormUploads:
         origin = request.headers.get("Origin")
         response.headers.update(await self._cors.headers_for(target.bucket, origin, "POST"))
         return response
+
+    async def preflight(self, request: web.Request, bucket: str) -> web.Response:
+        """S3's answer to an OPTIONS request, from the bucket's CORS rules."""
+        request_id = new_request_id()
+        origin = request.headers.get("Origin")
+        method = request.headers.get("Access-Control-Request-Method")
+        asked = request.headers.get("Access-Control-Request-Headers", "")
+        headers = [name.strip().lower() for name in asked.split(",") if name.strip()]
+        rules = await self._cors.rules(bucket) if origin and method else []
+        rule = preflight_rule(rules, origin, method, headers) if origin and method else None
+        if not origin:
+            error = S3Error(400, "BadRequest", CORS_NO_ORIGIN)
+        elif not method:
+            error = S3Error(400, "BadRequest", "Invalid Access-Control-Request-Method: null")
+        elif not rules:
+            error = S3Error(403, "AccessForbidden", CORS_NOT_ENABLED)
+        elif rule is None:
+            error = S3Error(403, "AccessForbidden", CORS_NOT_ALLOWED)
+        else:
+            allowed = response_headers(rule, origin)
+            if headers:
+                allowed["Access-Control-Allow-Headers"] = ", ".join(headers)
+            return web.Response(status=200, headers={**allowed, "x-amz-request-id": request_id})
+        return error_response(error, request_id)
 
     async def _upload(self, request: web.Request, target: UploadTarget, request_id: str) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_SIZE:
@@ -141,8 +177,18 @@ class FormUploads:
             return []
 
 
+# S3's preflight refusals.
+CORS_NO_ORIGIN = "Insufficient information. Origin request header needed."
+CORS_NOT_ENABLED = "CORSResponse: CORS is not enabled for this bucket."
+CORS_NOT_ALLOWED = (
+    "CORSResponse: This CORS request is not allowed. This is usually because the evalution of Origin, "
+    "request method / Access-Control-Request-Method or Access-Control-Request-Headers are not "
+    "whitelisted by the resource's CORS spec."
+)
+
+
 async def _relay_failure(stored: aiohttp.ClientResponse) -> web.Response:
-    # moto's own error (e.g. NoSuchBucket): small XML, passed on unchanged.
+    # The backend's own error (e.g. NoSuchBucket): small XML, passed on unchanged.
     headers = forward_headers(stored.headers.items(), drop=("content-length",))
     return web.Response(status=stored.status, body=await stored.read(), headers=headers)
 

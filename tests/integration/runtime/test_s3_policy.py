@@ -1,22 +1,20 @@
-"""S3 emulator: moto behind the policy-enforcing front, exercised over real HTTP.
+"""S3 emulator: each backend (moto in memory, s3rver on files) behind the policy-enforcing front,
+exercised over real HTTP.
 
 Presigned POST forms come from boto3/botocore (an independent signer); the front must
-answer them as S3 does. See docs/aws-semantics.md, section 4.
+answer them as S3 does, whichever backend stores the objects. See docs/aws-semantics.md, section 4.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
 import uuid
-import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +29,7 @@ from botocore.credentials import Credentials
 
 from emulator.s3.server import FALLBACK_CREDENTIALS, S3Emulator, default_credentials
 from tests.support.repo import REPO
+from tests.support.s3_forms import Reply, http_request, post_form, read_line
 from tests.support.waiting import wait_for
 
 ACCESS_KEY, SECRET_KEY = "test", "test"
@@ -43,20 +42,6 @@ PHOTO_CONDITIONS: list[Any] = [
     ["starts-with", "$Content-Type", "image/"],
     ["starts-with", "$key", "uploads/u1/"],
 ]
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    def xml(self) -> ET.Element:
-        return ET.fromstring(self.body)
-
-    def error(self) -> tuple[str | None, str | None]:
-        root = self.xml()
-        return root.findtext("Code"), root.findtext("Message")
 
 
 @dataclass
@@ -77,9 +62,11 @@ def s3_client(url: str, **config: Any) -> Any:
     )
 
 
-@pytest.fixture(scope="module")
-def env() -> Iterator[Env]:
-    emulator = S3Emulator(port=0, credentials={ACCESS_KEY: SECRET_KEY})
+@pytest.fixture(scope="module", params=["moto", "files"])
+def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    backend = request.param
+    data_dir = tmp_path_factory.mktemp("s3-files") if backend == "files" else None
+    emulator = S3Emulator(port=0, credentials={ACCESS_KEY: SECRET_KEY}, backend=backend, data_dir=data_dir)
     url = emulator.start()
     try:
         s3 = s3_client(url, signature_version="s3v4")
@@ -101,62 +88,6 @@ def env() -> Iterator[Env]:
         yield Env(url, s3, s3_client(url))
     finally:
         emulator.stop()
-
-
-# --- HTTP helpers -------------------------------------------------------------------------
-
-
-def http_request(method: str, url: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Reply:
-    """One request with http.client: no redirect following, no exceptions on 4xx."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    try:
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        connection.request(method, target, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return Reply(response.status, response.headers, response.read())
-    finally:
-        connection.close()
-
-
-def multipart(
-    fields: Sequence[tuple[str, str]],
-    file: bytes | None,
-    *,
-    filename: str = "photo.png",
-    file_type: str = "image/png",
-    after_file: Sequence[tuple[str, str]] = (),
-) -> tuple[bytes, str]:
-    boundary = f"----TestBoundary{uuid.uuid4().hex}"
-
-    def field(name: str, value: str) -> bytes:
-        return f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-
-    body = b"".join(field(name, value) for name, value in fields)
-    if file is not None:
-        body += (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-            f"Content-Type: {file_type}\r\n\r\n"
-        ).encode() + file + b"\r\n"
-    body += b"".join(field(name, value) for name, value in after_file)
-    body += f"--{boundary}--\r\n".encode()
-    return body, f"multipart/form-data; boundary={boundary}"
-
-
-def post_form(
-    url: str,
-    fields: dict[str, str] | Sequence[tuple[str, str]],
-    file: bytes | None = b"\x89PNG fake image",
-    *,
-    origin: str | None = None,
-    **options: Any,
-) -> Reply:
-    items = list(fields.items()) if isinstance(fields, dict) else list(fields)
-    body, content_type = multipart(items, file, **options)
-    headers = {"Content-Type": content_type}
-    if origin:
-        headers["Origin"] = origin
-    return http_request("POST", url, body, headers)
 
 
 def presign(
@@ -422,7 +353,7 @@ def test_metadata_field_with_a_condition_is_stored(env: Env) -> None:
     assert env.s3.head_object(Bucket=BUCKET, Key=key)["Metadata"] == {"owner": "u1"}
 
 
-def test_upload_to_a_missing_bucket_relays_moto_error(env: Env) -> None:
+def test_upload_to_a_missing_bucket_relays_the_backend_error(env: Env) -> None:
     missing = f"missing-{uuid.uuid4().hex[:12]}"
     post = env.s3.generate_presigned_post(missing, "k.png", Conditions=[["content-length-range", 1, 1024]])
 
@@ -653,6 +584,45 @@ def test_preflight_from_another_origin_is_refused(env: Env) -> None:
     assert reply.headers["Access-Control-Allow-Origin"] is None
 
 
+def test_preflight_of_an_object_key_uses_the_bucket_rules(env: Env) -> None:
+    headers = {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "PUT",
+               "Access-Control-Request-Headers": "Content-Type, X-Amz-Date"}
+
+    reply = http_request("OPTIONS", f"{env.url}/{BUCKET}/uploads/u1/photo.png", headers=headers)
+
+    assert reply.status == 200
+    assert reply.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    assert reply.headers["Access-Control-Allow-Headers"] == "content-type, x-amz-date"
+    assert reply.headers["Access-Control-Max-Age"] == "600"
+
+
+def test_preflight_for_a_method_no_rule_allows_is_refused(env: Env) -> None:
+    headers = {"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "DELETE"}
+
+    reply = http_request("OPTIONS", f"{env.url}/{BUCKET}", headers=headers)
+
+    assert reply.status == 403
+    assert reply.error()[0] == "AccessForbidden"
+
+
+def test_preflight_without_origin_is_a_bad_request(env: Env) -> None:
+    reply = http_request("OPTIONS", f"{env.url}/{BUCKET}", headers={"Access-Control-Request-Method": "POST"})
+
+    assert reply.status == 400
+    assert reply.error() == ("BadRequest", "Insufficient information. Origin request header needed.")
+
+
+def test_preflight_on_a_bucket_without_cors_is_refused(env: Env) -> None:
+    other = f"nocors-{uuid.uuid4().hex[:12]}"
+    env.s3.create_bucket(Bucket=other)
+
+    reply = http_request("OPTIONS", f"{env.url}/{other}",
+                         headers={"Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST"})
+
+    assert reply.status == 403
+    assert reply.error() == ("AccessForbidden", "CORSResponse: CORS is not enabled for this bucket.")
+
+
 def test_rejected_post_carries_cors_headers_for_the_allowed_origin_only(env: Env) -> None:
     post = presign(env, unique_key())
 
@@ -695,6 +665,34 @@ def test_boto3_object_operations_pass_through(env: Env) -> None:
     assert not object_exists(env, key)
 
 
+def test_bucket_policy_round_trip(env: Env) -> None:
+    bucket = f"policy-{uuid.uuid4().hex[:12]}"
+    env.s3.create_bucket(Bucket=bucket)
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/media/*"}]}
+
+    env.s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+
+    assert json.loads(env.s3.get_bucket_policy(Bucket=bucket)["Policy"]) == policy
+    env.s3.delete_bucket_policy(Bucket=bucket)
+    with pytest.raises(env.s3.exceptions.ClientError) as missing:
+        env.s3.get_bucket_policy(Bucket=bucket)
+    assert missing.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+
+
+def test_delete_objects_removes_every_key(env: Env) -> None:
+    prefix = f"plain/{uuid.uuid4().hex}/"
+    keys = [f"{prefix}{n}.jpg" for n in range(3)]
+    for key in keys:
+        env.s3.put_object(Bucket=BUCKET, Key=key, Body=b"v", ContentType="image/jpeg")
+
+    response = env.s3.delete_objects(Bucket=BUCKET, Delete={
+        "Objects": [{"Key": key} for key in [*keys, f"{prefix}never-there.jpg"]], "Quiet": True})
+
+    assert response.get("Errors", []) == []
+    assert env.s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("KeyCount", 0) == 0
+
+
 def test_presigned_get_through_the_front(env: Env) -> None:
     key = f"plain/{uuid.uuid4().hex}/q uoted+name.txt"
     env.s3.put_object(Bucket=BUCKET, Key=key, Body=b"hello")
@@ -706,7 +704,7 @@ def test_presigned_get_through_the_front(env: Env) -> None:
     assert reply.body == b"hello"
 
 
-def test_moto_errors_pass_through(env: Env) -> None:
+def test_backend_errors_pass_through(env: Env) -> None:
     reply = http_request("GET", f"{env.url}/{BUCKET}/missing/{uuid.uuid4().hex}")
 
     assert reply.status == 404
@@ -725,15 +723,6 @@ def test_default_credentials_prefer_the_environment() -> None:
 def test_endpoint_url_requires_start() -> None:
     with pytest.raises(RuntimeError):
         _ = S3Emulator().endpoint_url
-
-
-def read_line(process: subprocess.Popen[str], timeout: float) -> str:
-    assert process.stdout is not None
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(timeout):
-            raise AssertionError("no output before the deadline")
-    return process.stdout.readline().strip()
 
 
 def test_module_entry_point_serves_until_interrupted() -> None:
