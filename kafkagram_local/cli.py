@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,7 @@ def cmd_up(args: argparse.Namespace) -> None:
     from emulator.process_titles import TITLE_PREFIX_ENV, set_process_title
     from emulator.runtime import Runtime, RuntimeOptions
     from emulator.template import TemplateError
+    from kafkagram_local.event_log_keeper import EventLogKeeper
     from kafkagram_local.services import LocalServices
 
     # Every process of the runtime inherits the prefix: `ps` reads `kafkagram: poller ...`.
@@ -72,20 +74,41 @@ def cmd_up(args: argparse.Namespace) -> None:
         services.stop()
         _fail(str(exc))
         return
+    # A fresh broker of our own holds nothing: what was published but maybe not handled goes again.
+    requeued = _requeue_unconsumed(settings.database_url) if services.owns_kafka else None
     # The relay wakes the runtime's sleeping pollers of the topics it just produced to (Runtime.nudge).
     relay = OutboxRelayThread(settings.database_url, services.kafka_bootstrap_servers, on_published=runtime.nudge)
     relay.start()
+    keeper = EventLogKeeper(settings.database_url, runtime.lag, timedelta(days=settings.event_log_retention_days))
+    keeper.start()
     _print_services(services, runtime.urls, runtime.mappings)
     print(f"{'outbox relay':<22} PostgreSQL outbox -> {services.kafka_bootstrap_servers}")
+    print(f"{'event log':<22} PostgreSQL outbox, {settings.event_log_retention_days:g} days"
+          + (f"; {requeued} events re-published (not known to be handled before the last stop)"
+             if requeued else ""))
     print(f"ready in {time.monotonic() - started:.1f} s; Ctrl-C stops everything", flush=True)
     stop = _StopSignals()
     stop.wait()
     print("stopping: draining what is under way (Ctrl-C again stops at once)", flush=True)
-    _drain(runtime, relay, settings.database_url, stop, DRAIN_TIMEOUT_S)
+    if _drain(runtime, relay, settings.database_url, stop, DRAIN_TIMEOUT_S):
+        keeper.checkpoint()  # everything is handled: the next start re-publishes nothing
     print("stopping...", flush=True)
+    keeper.stop()
     relay.stop()
     runtime.stop()
     services.stop()
+
+
+def _requeue_unconsumed(database_url: str) -> int:
+    from kafkagram.db import Database
+    from kafkagram.event_log import requeue_unconsumed
+
+    database = Database(database_url)
+    try:
+        with database.transaction() as connection:
+            return requeue_unconsumed(connection)
+    finally:
+        database.close()
 
 
 # Ctrl-C drains for at most this long; what is left resumes at the next start (offsets, outbox rows).
@@ -95,9 +118,10 @@ DRAINING_MESSAGE = ("kafkagram is stopping: it finishes what is under way and ta
 
 
 def _drain(runtime: Runtime, relay: OutboxRelayThread, database_url: str, stop: _StopSignals,
-           timeout_s: float) -> None:
+           timeout_s: float) -> bool:
     """Refuse writes, then wait until the relay has published every committed event and every mapping
-    has committed every record (handlers' events go through the outbox too, so this follows chains)."""
+    has committed every record (handlers' events go through the outbox too, so this follows chains).
+    True when all of it is done."""
     runtime.refuse_writes(DRAINING_MESSAGE)
     deadline = time.monotonic() + timeout_s
     said = ""
@@ -105,16 +129,16 @@ def _drain(runtime: Runtime, relay: OutboxRelayThread, database_url: str, stop: 
         left = _work_left(runtime, database_url)
         if not left:
             print("drained: every committed event is published and every function has caught up", flush=True)
-            return
+            return True
         if time.monotonic() >= deadline:
             print(f"drain: gave up after {timeout_s:.0f} s with {left} (it resumes at the next start)", flush=True)
-            return
+            return False
         if left != said:
             print(f"draining: {left}", flush=True)
             said = left
         if stop.wait(DRAIN_CHECK_S):
             print("stopping at once: what is left resumes at the next start", flush=True)
-            return
+            return False
 
 
 DRAIN_CHECK_S = 0.5
@@ -224,6 +248,57 @@ def cmd_produce(args: argparse.Namespace) -> None:
     print(f"produced 1 record to {args.topic}")
 
 
+def cmd_replay(args: argparse.Namespace) -> None:
+    from kafkagram.db import Database
+    from kafkagram.event_log import requeue
+
+    database = Database(get_settings().database_url)
+    try:
+        with database.transaction() as connection:
+            count = requeue(connection, args.topic, since=args.since, event_type=args.type)
+    finally:
+        database.close()
+    what = f"{count} events of {args.topic}" + (f" of type {args.type}" if args.type else "") + (
+        f" since {args.since.isoformat()}" if args.since else "")
+    print(f"{what} are back in line: the outbox relay of a running `make up` publishes them now (else at its "
+          "next start); consumers that handled them already skip them")
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 time (a time without an offset is UTC), or a span back from now: 30m, 2h, 1d."""
+    spans = {"m": "minutes", "h": "hours", "d": "days"}
+    if text[:-1].isdigit() and text[-1:] in spans:
+        return datetime.now(UTC) - timedelta(**{spans[text[-1]]: int(text[:-1])})
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        message = f"{text!r} is neither an ISO 8601 time nor a span like 30m, 2h or 1d"
+        raise argparse.ArgumentTypeError(message) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def cmd_rebuild(args: argparse.Namespace) -> None:
+    import redis
+
+    from kafkagram.db import connect
+    from kafkagram_local.rebuild import rebuild_counters, rebuild_timelines
+
+    settings = get_settings()
+    conn = connect(settings.database_url)
+    try:
+        if args.what == "counters":
+            corrected = rebuild_counters(conn)
+            print("counters recounted: " + ", ".join(f"{name} {count} corrected" for name, count in corrected.items()))
+            return
+        client = redis.Redis.from_url(settings.redis_url)
+        try:
+            print(f"home timelines rebuilt from PostgreSQL: {rebuild_timelines(conn, client)} active users")
+        finally:
+            client.close()
+    finally:
+        conn.close()
+
+
 def cmd_dlq(args: argparse.Namespace) -> None:
     from emulator.kafka import dlq
 
@@ -321,6 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
     produce.add_argument("value")
     produce.add_argument("--key")
     produce.set_defaults(handler=cmd_produce)
+
+    replay = commands.add_parser("replay", help="publish events from the event log again (idempotent consumers "
+                                                 "skip what they handled)")
+    replay.add_argument("--topic", required=True)
+    replay.add_argument("--since", type=_moment, help="ISO 8601 time, or a span back from now: 30m, 2h, 1d")
+    replay.add_argument("--type", help="only events of this type, e.g. post-created")
+    replay.set_defaults(handler=cmd_replay)
+
+    rebuild = commands.add_parser("rebuild", help="recompute derived state from PostgreSQL")
+    rebuild.add_argument("what", choices=["timelines", "counters"],
+                         help="timelines: active users' home timelines in Redis; counters: followers, following, "
+                              "posts, likes and comments counts")
+    rebuild.set_defaults(handler=cmd_rebuild)
 
     dlq = commands.add_parser("dlq", help="what the failure topics (<topic>-failed) hold, and redriving it")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)

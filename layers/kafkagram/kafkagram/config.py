@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     database_url: str = Field(default="postgresql://postgres@127.0.0.1:5432/kafkagram")
+    # The CA bundle that sslmode=verify-ca/verify-full check the server against (on AWS the RDS global
+    # bundle in the layer; kafkagram.db). Unset locally: local servers speak plain TCP.
+    database_ca_bundle: str | None = None
     redis_url: str = Field(default="redis://127.0.0.1:6379/0")
     kafka_bootstrap_servers: str | None = None
     # How producers authenticate: none (local brokers, Redpanda) or iam (Amazon MSK, port 9098).
@@ -50,6 +53,9 @@ class Settings(BaseSettings):
     # required) or smtps://host:465 (TLS from the start), with user:password@ when the server wants them.
     smtp_url: str = LOCAL_SMTP_SINK_URL
     mail_from: str = DEFAULT_MAIL_FROM
+    # How long published events stay in the event log (the outbox table) and consumers' processed-event
+    # markers with them (kafkagram.event_log): the audit log, and what a replay can reach.
+    event_log_retention_days: float = Field(default=7.0, gt=0)
 
     # On AWS: Secrets Manager ARNs whose values complete the settings above (kafkagram.aws_secrets;
     # docs/deploy.md, "Secrets"). Unset locally.

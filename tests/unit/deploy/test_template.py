@@ -20,7 +20,7 @@ from kafkagram.storage import VARIANTS_PREFIX
 from tests.support.repo import TEMPLATE, parameter_default
 
 FUNCTIONS = parse_template(TEMPLATE).functions
-SHARED_POLICY = "KafkagramFunctionPolicy"
+KAFKA_POLICY = "KafkaEventSourcePolicy"  # what Lambda's pollers need; each function's other rights are its own
 
 # What `sam deploy --guided` would be given for a stage on AWS (made-up but well-formed values).
 AWS_ACCOUNT, AWS_REGION = "123456789012", "eu-west-1"
@@ -74,12 +74,13 @@ def test_every_handler_exists_and_imports(logical_id):
     assert callable(import_handler(spec)), f"{logical_id}: {spec.handler} is not callable"
 
 
-def test_every_function_uses_the_layer_and_the_shared_policy(template_document):
+def test_every_function_uses_the_layer_and_kafka_functions_the_event_source_policy(template_document):
     for logical_id, spec in FUNCTIONS.items():
         assert spec.layer_dirs, f"{logical_id} has no layer"
-        policies = template_document["Resources"][logical_id]["Properties"].get("Policies") or []
-        assert {"Ref": SHARED_POLICY} in policies, (
-            f"{logical_id}: add `Policies: [!Ref {SHARED_POLICY}]` (MSK topics, bucket, secrets on AWS)")
+        if spec.events_of_type("MSK", "SelfManagedKafka"):
+            policies = template_document["Resources"][logical_id]["Properties"].get("Policies") or []
+            assert {"Ref": KAFKA_POLICY} in policies, (
+                f"{logical_id}: add `!Ref {KAFKA_POLICY}` to its Policies (MSK topics and groups through IAM)")
 
 
 def test_topics_are_the_apps_and_failures_go_to_their_failed_topic(local_template):
@@ -117,8 +118,12 @@ def test_template_runs_locally_with_defaults_only(local_template):
         settings_defaults["auth_token_secret"].default)
     bucket = local_template.resources["MediaBucket"].properties
     assert bucket["BucketName"] == settings_defaults["media_bucket"].default
-    statements = local_template.resources[SHARED_POLICY].properties["PolicyDocument"]["Statement"]
-    assert "Secrets" not in {s.get("Sid") for s in statements}
+    for logical_id in local_template.functions:
+        policies = local_template.resources[logical_id].properties.get("Policies") or []
+        sids = {s.get("Sid") for p in policies if isinstance(p, dict) for s in p["Statement"]}
+        assert not {sid for sid in sids if sid.endswith("Secret")}, f"{logical_id}: a secret statement locally"
+    # Locally the database is plain TCP, without the RDS CA bundle.
+    assert all("DATABASE_CA_BUNDLE" not in spec.environment for spec in local_template.functions.values())
 
 
 def test_template_on_aws_uses_the_vpc_and_secret_arns():
@@ -128,18 +133,18 @@ def test_template_on_aws_uses_the_vpc_and_secret_arns():
         assert vpc == {"SubnetIds": AWS_PARAMETERS["VpcSubnetIds"].split(","),
                        "SecurityGroupIds": [AWS_PARAMETERS["VpcSecurityGroupIds"]]}
         env = spec.environment
-        assert env["DATABASE_URL"] == f"postgresql://{AWS_PARAMETERS['DatabaseEndpoint']}/kafkagram?sslmode=require"
-        assert env["DATABASE_SECRET_ARN"] == AWS_PARAMETERS["DatabaseSecretArn"]
+        # TLS with the server verified against the RDS CA bundle that `make deploy` puts in the layer.
+        assert env["DATABASE_URL"] == (
+            f"postgresql://{AWS_PARAMETERS['DatabaseEndpoint']}/kafkagram?sslmode=verify-full")
+        assert env["DATABASE_CA_BUNDLE"] == "/opt/python/kafkagram/certs/rds-global-bundle.pem"
+        assert env.get("DATABASE_SECRET_ARN") in (None, AWS_PARAMETERS["DatabaseSecretArn"])
         assert env["REDIS_URL"] == f"rediss://{AWS_PARAMETERS['RedisEndpoint']}/0"
-        assert env["REDIS_SECRET_ARN"] == AWS_PARAMETERS["RedisSecretArn"]
+        assert env.get("REDIS_SECRET_ARN") in (None, AWS_PARAMETERS["RedisSecretArn"])
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == AWS_PARAMETERS["MskBootstrapServers"]
         assert not [v for v in env.values() if CREDENTIALS_IN_URL.search(v)], "a credential in plain text"
     # CloudFormation names the bucket on AWS (bucket names are global).
     assert "BucketName" not in template.resources["MediaBucket"].properties
-    statements = {s["Sid"]: s for s in template.resources[SHARED_POLICY].properties["PolicyDocument"]["Statement"]}
-    assert statements["Secrets"]["Action"] == ["secretsmanager:GetSecretValue"]
-    assert statements["Secrets"]["Resource"] == [AWS_PARAMETERS[name] for name in (
-        "DatabaseSecretArn", "RedisSecretArn", "SmtpSecretArn", "AuthTokenSecretArn")]
+    statements = {s["Sid"]: s for s in template.resources[KAFKA_POLICY].properties["PolicyDocument"]["Statement"]}
     cluster = AWS_PARAMETERS["MskClusterArn"]
     assert statements["KafkaTopics"]["Resource"] == cluster.replace(":cluster/", ":topic/") + "/*"
     assert statements["KafkaGroups"]["Resource"] == cluster.replace(":cluster/", ":group/") + "/kafkagram-dev-*"
@@ -181,20 +186,22 @@ def test_defaults_and_aws_values_pass_the_parameter_patterns(template_document):
 
 
 def test_on_aws_each_secret_arn_a_function_gets_is_readable_and_no_secret_is_plain():
-    """Every *_SECRET_ARN a function gets is a Settings field (the code resolves it) and one of the
-    ARNs GetSecretValue is allowed on; the token key itself is no longer in any environment."""
+    """Every *_SECRET_ARN a function gets is a Settings field (the code resolves it) and an ARN its own
+    policy may read (tests/unit/deploy/test_least_privilege.py checks which); the token key itself is no
+    longer in any environment."""
     template = parse_template(TEMPLATE, AWS_PARAMETERS, region=AWS_REGION, account_id=AWS_ACCOUNT)
-    statements = {s["Sid"]: s for s in template.resources[SHARED_POLICY].properties["PolicyDocument"]["Statement"]}
-    allowed = set(statements["Secrets"]["Resource"])
-    given: set[str] = set()
     for logical_id, spec in template.functions.items():
+        policies = template.resources[logical_id].properties.get("Policies") or []
+        allowed = {s["Resource"] for p in policies if isinstance(p, dict) for s in p["Statement"]
+                   if s["Action"] == "secretsmanager:GetSecretValue"}
+        given = set()
         for variable, value in spec.environment.items():
             if variable.endswith("_SECRET_ARN"):
                 assert variable in SECRET_VARIABLES and variable.lower() in Settings.model_fields, variable
                 assert value == AWS_PARAMETERS[SECRET_VARIABLES[variable]], (logical_id, variable)
                 given.add(value)
+        assert given == allowed, f"{logical_id}: GetSecretValue must be allowed on exactly the ARNs it reads"
         assert "AUTH_TOKEN_SECRET" not in spec.environment, f"{logical_id}: the token key in plain text"
-    assert given == allowed, "GetSecretValue must be allowed on exactly the ARNs functions read"
     for logical_id in ("ApiFunction", "WebSocketConnectFunction"):
         assert template.functions[logical_id].environment["AUTH_TOKEN_SECRET_ARN"] == AWS_PARAMETERS[
             "AuthTokenSecretArn"]
@@ -207,13 +214,16 @@ def test_aws_stages_require_the_token_key_from_secrets_manager(template_document
     assert {"Fn::Not": [{"Fn::Equals": [{"Ref": "AuthTokenSecretArn"}, ""]}]} in [a["Assert"] for a in assertions]
 
 
-def test_notification_email_reads_notification_created(local_template):
-    [mapping] = [m for m in kafka_mappings(local_template) if m.function.logical_id == "NotifyEmailFunction"]
-    assert mapping.topic == "notification-events"
-    assert mapping.consumer_group_id == "kafkagram-local-notify-email"
-    props = local_template.functions["NotifyEmailFunction"].events[0].properties
-    assert props["FilterCriteria"] == {"Filters": [{"Pattern": '{"value": {"type": ["notification-created"]}}'}]}
-    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # an SMTP outage retries the record
+def test_notification_email_reads_notification_created_and_user_registered(local_template):
+    """Notification emails, and the verification link a new account gets (its own consumer group)."""
+    mappings = {m.topic: m for m in kafka_mappings(local_template) if m.function.logical_id == "NotifyEmailFunction"}
+    assert set(mappings) == {"notification-events", "user-events"}
+    assert mappings["notification-events"].consumer_group_id == "kafkagram-local-notify-email"
+    assert mappings["user-events"].consumer_group_id == "kafkagram-local-notify-email-verify"
+    events = {e.properties["Topics"][0]: e.properties for e in local_template.functions["NotifyEmailFunction"].events}
+    for topic, kind in (("notification-events", "notification-created"), ("user-events", "user-registered")):
+        assert events[topic]["FilterCriteria"] == {"Filters": [{"Pattern": f'{{"value": {{"type": ["{kind}"]}}}}'}]}
+        assert events[topic]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]  # an SMTP outage retries
 
 
 def test_the_outbox_relay_runs_on_a_schedule_one_at_a_time(template_document, local_template):
