@@ -53,6 +53,8 @@ class Invocation:
     # took there; None when the handler never ran (init error, timeout, crash).
     started_at: float | None = None
     handler_ms: float | None = None
+    # The values of the CloudWatch embedded-metric-format lines the handler printed, summed per metric.
+    metrics: dict[str, float] | None = None
 
     @property
     def ok(self) -> bool:
@@ -368,17 +370,17 @@ class AsyncInvoker:
 
 
 _PICKLE_PROTOCOL = pickle.HIGHEST_PROTOCOL
-_MORE = 5  # the sandbox's answer: (kind, detail, started_at, handler_ms, elapsed_ms, more)
+_MORE = 5  # the sandbox's answer: (kind, detail, started_at, handler_ms, elapsed_ms, more, metrics)
 
 
 def _invocation(request_id: str, answer: tuple[Any, ...], duration_ms: float | None) -> Invocation:
     """An invocation from the sandbox's answer; `duration_ms` None: the sandbox's own time for it."""
-    kind, detail, started_at, handler_ms, elapsed_ms, _more = answer
+    kind, detail, started_at, handler_ms, elapsed_ms, _more, metrics = answer
     duration = elapsed_ms if duration_ms is None else duration_ms
     if kind == "ok":
         payload = json.loads(detail) if detail is not None else None
-        return Invocation(request_id, "success", payload, None, duration, started_at, handler_ms)
-    return Invocation(request_id, "error", None, detail, duration, started_at, handler_ms)
+        return Invocation(request_id, "success", payload, None, duration, started_at, handler_ms, metrics)
+    return Invocation(request_id, "error", None, detail, duration, started_at, handler_ms, metrics)
 
 
 def _dumps(message: Any) -> bytes:
@@ -442,6 +444,8 @@ def _worker_main(conn: Connection, code_dir: str, layer_dirs: list[str], handler
     threading.Thread(target=_exit_when_orphaned, args=(parent_pid,), daemon=True).start()
     os.environ.update(env)
     os.chdir(code_dir)
+    tap = _MetricsTap(sys.stdout)
+    sys.stdout = tap  # before the handler's import: its loggers write through the tap too
     try:
         function = _load_handler(code_dir, layer_dirs, handler)
     except Exception as exc:  # any import failure is reported on every invoke, as Lambda does
@@ -484,9 +488,57 @@ def _worker_main(conn: Connection, code_dir: str, layer_dirs: list[str], handler
             del event, context  # freed before the next one is built
             more = index < last and kind == "ok" and not (stop_on_reported_failures and _reports_failures(result))
             conn.send_bytes(pickle.dumps((kind, detail, started_at, (ended - started) * 1000, (ended - began) * 1000,
-                                          more), _PICKLE_PROTOCOL))
+                                          more, tap.take()), _PICKLE_PROTOCOL))
             if not more:
                 break
+
+
+class _MetricsTap(io.TextIOBase):
+    """The sandbox's stdout. Lambda ships a function's stdout to CloudWatch Logs, which turns lines in
+    the embedded metric format (Powertools Metrics prints them) into metrics; here such a line becomes
+    the invocation's metrics (the status board and ops view show them) and everything else is printed."""
+
+    def __init__(self, out: Any) -> None:
+        super().__init__()
+        self._out = out
+        self._pending = ""
+        self._metrics: dict[str, float] = {}
+
+    def write(self, text: str) -> int:
+        if not self._pending and _EMF_MARK not in text:
+            return int(self._out.write(text))
+        self._pending += text
+        while "\n" in self._pending:
+            line, self._pending = self._pending.split("\n", 1)
+            if not self._take(line):
+                self._out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def take(self) -> dict[str, float] | None:
+        """The metrics since the last take (None when there were none)."""
+        metrics, self._metrics = self._metrics, {}
+        return metrics or None
+
+    def _take(self, line: str) -> bool:
+        if not line.startswith("{" + _EMF_MARK):
+            return False
+        try:
+            document = json.loads(line)
+            names = [m["Name"] for d in document["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]]
+        except (ValueError, KeyError, TypeError):
+            return False
+        for name in names:
+            values = document.get(name)
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, int | float):
+                    self._metrics[name] = self._metrics.get(name, 0.0) + value
+        return True
+
+
+_EMF_MARK = '"_aws":'
 
 
 def _reports_failures(result: Any) -> bool:

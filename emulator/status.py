@@ -53,6 +53,7 @@ class _MappingFigures:
     last_batch_at: float | None = None
     enabled: bool = True
     recent_errors: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RECENT_ERRORS))
+    metrics: dict[str, float] = field(default_factory=dict)  # the handler's EMF metrics, totals
 
 
 class StatusBoard:
@@ -85,6 +86,8 @@ class StatusBoard:
             figures.sleep_by_worker[pid] = (bool(report.get("asleep")), int(report.get("looks", 0)),
                                             int(report.get("nudges", 0)), report.get("assigned_at"))
             figures.recent_errors.extend({**error, "worker": pid} for error in report.get("recent_errors", ()))
+            for name, value in report.get("metrics", {}).items():
+                figures.metrics[name] = figures.metrics.get(name, 0.0) + value
             if report.get("last_batch_at") is not None:
                 figures.last_batch_at = max(figures.last_batch_at or 0.0, report["last_batch_at"])
 
@@ -137,6 +140,7 @@ class StatusBoard:
             "last_batch_at": figures.last_batch_at,
             "partitions": dict(sorted(partitions.items())),
             "recent_errors": list(reversed(figures.recent_errors)),  # newest first
+            "metrics": dict(sorted(figures.metrics.items())),
         }
 
 

@@ -13,6 +13,7 @@ from kafkagram.batches import handle_batch_in_runs
 from kafkagram.clients import Clients
 from kafkagram.events import POST_CREATED, POST_DELETED, Event
 from kafkagram.flows.fan_out import FanOutOutcome, fan_out_posts, remove_post
+from kafkagram.observability import count, metrics
 
 logger = Logger()
 clients = Clients()  # settings read and clients made at the first record
@@ -33,10 +34,14 @@ def _log(event: Event, outcome: FanOutOutcome) -> None:
     logger.info(event.type, extra={"event_id": event.id, "duplicate": outcome.duplicate,
                                    "followers": outcome.followers, "timelines": outcome.written,
                                    "large_account": outcome.large_account, "notified": len(outcome.notified)})
+    if not outcome.duplicate:
+        count("PostsFannedOut" if event.type == POST_CREATED else "PostsRemoved")
+        count("TimelinesWritten", outcome.written)
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A run of post-created records is fanned out together: a few round trips for the whole run.
     return handle_batch_in_runs(event, context, {POST_CREATED: on_posts_created, POST_DELETED: on_posts_deleted},
-                                logger)
+                                logger, clients.database)

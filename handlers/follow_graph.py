@@ -12,6 +12,7 @@ from kafkagram.batches import handle_batch
 from kafkagram.clients import Clients
 from kafkagram.events import USER_FOLLOWED, USER_UNFOLLOWED, Event
 from kafkagram.flows.follow_graph import apply_follow
+from kafkagram.observability import metrics
 
 logger = Logger()
 clients = Clients()  # settings read and clients made at the first record
@@ -22,6 +23,8 @@ def on_follow_changed(event: Event) -> None:
     logger.info(event.type, extra={"event_id": event.id, "posts": outcome.changed, "stale": outcome.stale})
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, context, dict.fromkeys((USER_FOLLOWED, USER_UNFOLLOWED), on_follow_changed), logger)
+    return handle_batch(event, context, dict.fromkeys((USER_FOLLOWED, USER_UNFOLLOWED), on_follow_changed), logger,
+                        clients.database)

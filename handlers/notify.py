@@ -13,6 +13,7 @@ from kafkagram.batches import handle_batch
 from kafkagram.clients import Clients
 from kafkagram.events import Event
 from kafkagram.flows.notify import NOTIFYING_TYPES, notify
+from kafkagram.observability import metrics
 
 logger = Logger()
 clients = Clients()  # settings read and clients made at the first record
@@ -23,6 +24,7 @@ def on_interaction(event: Event) -> None:
     logger.info(event.type, extra={"event_id": event.id, "notifications": len(emitted)})
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, context, dict.fromkeys(NOTIFYING_TYPES, on_interaction), logger)
+    return handle_batch(event, context, dict.fromkeys(NOTIFYING_TYPES, on_interaction), logger, clients.database)

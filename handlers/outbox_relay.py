@@ -20,6 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kafkagram.config import get_settings
+from kafkagram.observability import metrics
 from kafkagram.outbox import DEFAULT_DELIVERY_TIMEOUT_S, FLUSH_MARGIN_S, OutboxRelay
 
 logger = Logger()
@@ -36,6 +37,7 @@ def drain_seconds(context: LambdaContext) -> float:
     return max(0.0, min(DRAIN_S, remaining_s - LAST_BATCH_S))
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()

@@ -12,6 +12,7 @@ from kafkagram.batches import handle_batch
 from kafkagram.clients import Clients
 from kafkagram.events import MEDIA_UPLOADED, Event
 from kafkagram.flows.uploads import process_upload
+from kafkagram.observability import metrics
 
 logger = Logger()
 clients = Clients()  # the database connection, made at the first record
@@ -23,6 +24,7 @@ def on_media_uploaded(event: Event) -> None:
                                                   "reason": outcome.reason})
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch(event, context, {MEDIA_UPLOADED: on_media_uploaded}, logger)
+    return handle_batch(event, context, {MEDIA_UPLOADED: on_media_uploaded}, logger, clients.database)

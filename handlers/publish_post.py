@@ -13,6 +13,7 @@ from kafkagram.batches import handle_batch
 from kafkagram.clients import Clients
 from kafkagram.events import MEDIA_FAILED, MEDIA_PROCESSED, Event
 from kafkagram.flows.publish import PublishOutcome, media_failed, media_processed
+from kafkagram.observability import metrics
 
 logger = Logger()
 clients = Clients()  # the database connection, made at the first record
@@ -32,7 +33,8 @@ def _log(event: Event, outcome: PublishOutcome) -> None:
                                    "avatar_set": outcome.avatar_set})
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return handle_batch(event, context, {MEDIA_PROCESSED: on_media_processed, MEDIA_FAILED: on_media_failed},
-                        logger)
+                        logger, clients.database)

@@ -17,6 +17,7 @@ from kafkagram.batches import handle_batch_together
 from kafkagram.clients import Clients
 from kafkagram.events import Event
 from kafkagram.flows.push import PUSHED_TYPES, push_all
+from kafkagram.observability import count, metrics
 from kafkagram.websocket_api import ManagementApi
 
 logger = Logger()
@@ -53,9 +54,13 @@ def push_events(events: Sequence[Event]) -> int | None:
     report = _loop.run_until_complete(push_all(clients.registry, api.post_to_connection, events, PUSH_CONCURRENCY))
     logger.info("pushed", extra={"events": len(events), "frames": report.frames, "delivered": report.delivered,
                                  "gone": len(report.gone), "first_failed": report.first_failed})
+    count("FramesDelivered", report.delivered)
+    count("ConnectionsGone", len(report.gone))
     return report.first_failed
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle_batch_together(event, context, PUSHED_TYPES, push_events, logger)
+    return handle_batch_together(event, context, PUSHED_TYPES, push_events, logger,
+                                 clients.database)  # connects only to divert a poison record

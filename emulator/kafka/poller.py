@@ -167,6 +167,8 @@ class PollerStats:
     last_batch_at: float | None = None  # epoch seconds when the latest invocation ended
     # The latest failed invocations (at most RECENT_ERRORS a report), for the status page.
     recent_errors: list[dict[str, Any]] = field(default_factory=list)
+    # The handler's embedded-format metrics, summed per name (Invocation.metrics).
+    metrics: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_error(self, error: dict[str, Any]) -> None:
@@ -181,8 +183,10 @@ class PollerStats:
                 "durations_ms": self.durations_ms, "produce_to_fetch_ms": self.produce_to_fetch_ms,
                 "fetch_to_invoke_ms": self.fetch_to_invoke_ms, "handler_ms": self.handler_ms,
                 "last_batch_at": self.last_batch_at, "recent_errors": self.recent_errors,
+                "metrics": self.metrics,
             }
             self.recent_errors = []
+            self.metrics = {}
             self.invocations = self.errors = self.records = self.filtered = self.to_destination = 0
             self.durations_ms = []
             self.produce_to_fetch_ms = []
@@ -337,6 +341,8 @@ class BatchDelivery:
             if invocation.started_at is not None:
                 stats.fetch_to_invoke_ms.append(max(0.0, (invocation.started_at - fetched_at) * 1000))
                 stats.handler_ms.append(invocation.handler_ms or 0.0)
+            for name, value in (invocation.metrics or {}).items():
+                stats.metrics[name] = stats.metrics.get(name, 0.0) + value
             if invocation.ok:
                 stats.records += len(messages)
             else:

@@ -2,7 +2,8 @@
 
 Each record value may be JSON with instructions: {"fail": true} raises, {"fail_first": n} raises on
 the first n deliveries of that record, {"sleep": s} sleeps, {"exit": true} kills the process,
-{"report_failure": true} is reported in a partial batch response.
+{"report_failure": true} is reported in a partial batch response, {"metric": name, "value": n} adds to
+an embedded-format metric (Powertools Metrics), {"print": text} prints a line.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ import time
 from typing import Any
 
 import redis
+from aws_lambda_powertools import Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 _redis = redis.Redis.from_url(os.environ.get("PROBE_REDIS_URL", "redis://127.0.0.1:6379/15"))
 _PREFIX = os.environ.get("PROBE_PREFIX", "probe")
+_metrics = Metrics(namespace="probe", service="probe")
 
 
 def _instructions(record: dict[str, Any]) -> dict[str, Any]:
     try:
-        value = json.loads(base64.b64decode(record["value"] or ""))
+        value = json.loads(base64.b64decode(record.get("value") or ""))  # a tombstone has no value field
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
@@ -50,5 +54,12 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             failures.append({"itemIdentifier": {os.environ.get("PROBE_ID_KEY", "partition"):
                                                 f"{record['topic']}-{record['partition']}",
                                                 "offset": record["offset"]}})
+    for record in records:
+        instructions = _instructions(record)
+        if instructions.get("metric"):  # an embedded-format metric line, as Powertools Metrics prints it
+            _metrics.add_metric(name=instructions["metric"], unit=MetricUnit.Count, value=instructions["value"])
+        if instructions.get("print"):
+            print(instructions["print"], flush=True)
+    _metrics.flush_metrics()
     _redis.rpush(f"{_PREFIX}:done", *[f"{r['partition']}:{r['offset']}" for r in records])
     return {"batchItemFailures": failures}
