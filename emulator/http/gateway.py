@@ -178,7 +178,7 @@ class HttpApiGateway:
         allowed = self._routes.allowed_methods(target.segments)
         if allowed:
             raise GatewayError(405, "Method Not Allowed", {"Allow": ", ".join(sorted(allowed))})
-        fallback = self._client_route_fallback(method, target)
+        fallback = self._client_route_fallback(request, method, target)
         if fallback is not None:
             return fallback
         raise GatewayError(404, "Not Found")
@@ -193,9 +193,12 @@ class HttpApiGateway:
         file = self._static.file_for(target.segments)
         return self._static.response(file) if file is not None else None
 
-    def _client_route_fallback(self, method: str, target: RequestTarget) -> web.FileResponse | None:
+    def _client_route_fallback(self, request: web.Request, method: str,
+                               target: RequestTarget) -> web.FileResponse | None:
         """index.html for a client-side route of the web app (history-API fallback)."""
-        if self._static is None or method not in _READ_METHODS or not self._static.is_client_route(target.segments):
+        navigation = "text/html" in request.headers.get("Accept", "")
+        if (self._static is None or method not in _READ_METHODS
+                or not self._static.is_client_route(target.segments, navigation)):
             return None
         index = self._static.index_file()
         return self._static.response(index) if index is not None else None

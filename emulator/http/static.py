@@ -49,11 +49,14 @@ class StaticSite:
         return self._existing(self.root / INDEX_FILE)
 
     @staticmethod
-    def is_client_route(segments: list[str]) -> bool:
-        """A path the web app's router may own: no file extension, no dotfile, not under assets/."""
+    def is_client_route(segments: list[str], navigation: bool = False) -> bool:
+        """A path the web app's router may own: not under assets/, no dotfile, and either no file
+        extension or a page the browser navigates to (`navigation`: it accepts text/html), since a
+        route's last segment may hold a dot (`/u/rafa.evans0`) while an <img> of a missing file must
+        still get a 404."""
         if (segments and segments[0] == ASSETS_DIR) or any(s.startswith(".") for s in segments):
             return False
-        return not segments or not PurePosixPath(segments[-1]).suffix
+        return not segments or navigation or not PurePosixPath(segments[-1]).suffix
 
     def response(self, file: Path) -> web.FileResponse:
         relative = file.relative_to(self.root)

@@ -194,3 +194,21 @@ def test_follow_post_live_feed_like_and_live_badge(web_stack: WebStack, browser:
     finally:
         ada_context.close()
         bob_context.close()
+
+
+@pytest.mark.slow
+def test_reloading_a_profile_whose_username_has_a_dot_shows_the_profile(web_stack: WebStack, browser: Browser) -> None:
+    """Every seeded username has a dot (`rafa.evans0`): opening or reloading its profile link must reach
+    the app, not a 404 for a file named like it."""
+    name = f"rafa.{uuid.uuid4().hex[:6]}"
+    errors: list[str] = []
+    context, page = new_context(browser, DESKTOP, errors)
+    try:
+        register(page, web_stack, name, "Rafa Evans")
+        page.goto(f"{web_stack.origin}/u/{name}")
+        expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
+        page.reload()
+        expect(page.get_by_role("heading", name=re.compile(name))).to_be_visible()
+        assert errors == []
+    finally:
+        context.close()

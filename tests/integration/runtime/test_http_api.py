@@ -446,6 +446,15 @@ def test_client_route_falls_back_to_index_html(api: ServedGateway) -> None:
         assert reply.headers["Cache-Control"] == "no-cache"
 
 
+def test_a_navigation_to_a_client_route_with_a_dot_gets_index_html(api: ServedGateway) -> None:
+    # Every seeded username has a dot: reloading /u/rafa.evans0 must not look like a missing file.
+    page = api.request("GET", "/u/rafa.evans0", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status == 200 and page.body == (STATIC_DIR / "index.html").read_bytes()
+    image = api.request("GET", "/u/rafa.evans0", headers={"Accept": "image/avif,image/webp,*/*"})
+    assert image.status == 404  # not a navigation: a missing file
+    assert api.request("GET", "/assets/app.1234.js", headers={"Accept": "text/html"}).status == 404
+
+
 def test_missing_asset_is_404_not_index_html(api: ServedGateway) -> None:
     for path in ("/assets/missing.js", "/assets/gone", "/missing.png", "/.private-note"):
         reply = api.request("GET", path)
