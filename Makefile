@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install up test test-fast lint typecheck pytest bench seed status migrate lock clean compose-up compose-down deploy openapi
+.PHONY: help install up test test-fast lint typecheck pytest bench seed status migrate lock clean compose-up compose-down deploy rds-ca-bundle openapi fuzz
 
 help:
 	@echo "make up      start the broker, S3, migrations, and every function of template.yaml"
@@ -17,7 +17,17 @@ help:
 	@echo "make compose-up / compose-down   the Docker Compose path (Redpanda, LocalStack)"
 	@echo "make deploy  sam validate, build and deploy to AWS (SAM CLI in its own virtualenv)"
 
-install: $(STAMP)
+# The local S3 of `make up` keeps its files with s3rver, pinned in its own small npm package (emulator/s3/node):
+# `npm ci` again only when its package.json or package-lock.json change.
+NPM ?= npm
+S3_NODE := emulator/s3/node
+S3_NODE_STAMP := $(S3_NODE)/node_modules/.installed-stamp
+
+install: $(STAMP) $(S3_NODE_STAMP)
+
+$(S3_NODE_STAMP): $(S3_NODE)/package.json $(S3_NODE)/package-lock.json
+	cd $(S3_NODE) && $(NPM) ci --no-audit --no-fund
+	touch $(S3_NODE_STAMP)
 
 # The virtualenv is rebuilt when the pinned dependencies change.
 $(STAMP): pyproject.toml requirements.lock
@@ -53,6 +63,12 @@ test: lint typecheck web-check pytest
 # The unit tier: no PostgreSQL, Redis, broker or S3 (tests/unit/conftest.py refuses them), no web build.
 test-fast: install
 	$(BIN)/pytest tests/unit -q
+
+# Schemathesis against the API function in-process (tests/integration/api/test_api_fuzz.py), with more
+# generated examples per operation than `make test` runs: no 5xx, only documented statuses and bodies.
+FUZZ_EXAMPLES ?= 100
+fuzz: install
+	KAFKAGRAM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest tests/integration/api/test_api_fuzz.py -q -s
 
 bench: install
 	$(BIN)/kafkagram bench
@@ -94,7 +110,16 @@ compose-down:
 # SAM CLI pins older boto3 and click: install it in its own virtualenv and point SAM at it.
 SAM ?= sam
 SAM_ENV ?= default
-deploy:
+# The RDS CA bundle the functions verify the database against (DATABASE_CA_BUNDLE, sslmode=verify-full):
+# fetched into the layer at deploy time, never committed (git-ignored; AWS adds CAs to it over time).
+RDS_CA_BUNDLE := layers/kafkagram/kafkagram/certs/rds-global-bundle.pem
+RDS_CA_URL := https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
+rds-ca-bundle:
+	mkdir -p $(dir $(RDS_CA_BUNDLE))
+	curl -fsSL --retry 3 -o $(RDS_CA_BUNDLE).tmp $(RDS_CA_URL)
+	grep -q "BEGIN CERTIFICATE" $(RDS_CA_BUNDLE).tmp && mv $(RDS_CA_BUNDLE).tmp $(RDS_CA_BUNDLE)
+
+deploy: rds-ca-bundle
 	$(SAM) validate --lint
 	$(SAM) build
 	$(SAM) deploy --guided --config-env $(SAM_ENV)

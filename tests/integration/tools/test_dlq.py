@@ -11,8 +11,8 @@ import time
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 
-from emulator.kafka.records import KafkaRecord, failure_record
 from emulator.kafka import dlq
+from emulator.kafka.records import KafkaRecord, failure_record
 from tests.support.kafka import create_topic
 from tests.support.repo import REPO
 from tests.support.waiting import wait_for
