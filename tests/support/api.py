@@ -115,11 +115,17 @@ def unique_name(prefix: str = "u") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
+# An emptied bucket starts refilling only this long after: a fast bucket (10 tokens a second) would
+# otherwise hand a token back before the test's next request on a busy machine.
+EMPTY_BUCKET_HOLD_S = 30
+
+
 def empty_bucket(client: redis.Redis, rule: str, key: str | int) -> None:
-    """Leave a rate-limit bucket with no token, as if the client had just used them all."""
+    """Leave a rate-limit bucket with no token, as if the client had just used them all; the next
+    request is refused however long it takes to arrive (within EMPTY_BUCKET_HOLD_S)."""
     seconds, micros = client.time()
     bucket = RateLimiter(client).bucket_key(rule, key)
-    client.hset(bucket, mapping={"tokens": "0", "at": f"{seconds + micros / 1_000_000:.6f}"})
+    client.hset(bucket, mapping={"tokens": "0", "at": f"{seconds + micros / 1_000_000 + EMPTY_BUCKET_HOLD_S:.6f}"})
     client.pexpire(bucket, 120_000)
 
 
