@@ -4,12 +4,14 @@ the environment a sandbox gets from template.yaml. Invocation helpers are in tes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from handlers import fan_out, follow_graph, notify, process_upload, publish_post
+from handlers import fan_out, follow_graph, notify, notify_email, process_upload, publish_post
 from kafkagram.clients import Clients
 from kafkagram.config import get_settings
+from kafkagram_local.services import SmtpSink
 from tests.support.services import REDIS_TEST_URL, create_test_database
 from tests.support.uploads import s3_environment
 
@@ -46,3 +48,24 @@ def clients(database_url: str, unique: str, monkeypatch: pytest.MonkeyPatch) -> 
     for key in made.redis.scan_iter(match=f"{made.key_prefix}*", count=1000):
         made.redis.delete(key)
     made.close()
+
+
+@pytest.fixture
+def sink(tmp_path: Path) -> Iterator[SmtpSink]:
+    with SmtpSink(tmp_path / "mail") as started:
+        yield started
+
+
+@pytest.fixture
+def mailer(sandbox: pytest.MonkeyPatch, database_url: str, sink: SmtpSink) -> Iterator[pytest.MonkeyPatch]:
+    """The email function's environment (and notify's): its database, SMTP_URL at the sink, the web app's
+    origin; a fresh connection per test."""
+    sandbox.setenv("SMTP_URL", sink.url)
+    sandbox.setenv("WEB_ORIGIN", "http://127.0.0.1:3999")
+    get_settings.cache_clear()
+    made = Clients(database_url)
+    sandbox.setattr(notify_email, "clients", made)
+    sandbox.setattr(notify, "clients", made)
+    yield sandbox
+    made.close()
+    get_settings.cache_clear()

@@ -4,16 +4,13 @@ Events come from the real notify flow (outbox rows), delivered in AWS's Kafka in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from handlers import notify_email
-from kafkagram.clients import Clients
 from kafkagram.config import get_settings
 from kafkagram.db import connect, transaction
 from kafkagram.events import Event
@@ -23,29 +20,10 @@ from kafkagram.mail import DEFAULT_EMAIL_KINDS, SmtpServer, email_kinds
 from kafkagram.store import follows, interactions, notifications, users
 from kafkagram.store.models import User
 from kafkagram_local.services import SmtpSink
-from tests.support.invocations import invoke, kafka_record
+from tests.support.invocations import OK, invoke, kafka_record
 from tests.support.services import free_port
 from tests.support.store import events, make_post
 from tests.support.store import make_user as make_unverified_user
-
-OK: dict[str, Any] = {"batchItemFailures": []}
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[SmtpSink]:
-    with SmtpSink(tmp_path / "mail") as started:
-        yield started
-
-
-@pytest.fixture
-def mailer(sandbox: pytest.MonkeyPatch, database_url: str, sink: SmtpSink) -> Iterator[pytest.MonkeyPatch]:
-    """The function's environment: its database, SMTP_URL at the sink; a fresh connection per test."""
-    sandbox.setenv("SMTP_URL", sink.url)
-    get_settings.cache_clear()
-    made = Clients(database_url)
-    sandbox.setattr(notify_email, "clients", made)
-    yield sandbox
-    made.close()
 
 
 def make_user(db: Any, prefix: str = "u") -> User:

@@ -6,17 +6,12 @@ notification is emailed to an unverified address; and mention notifications are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import pytest
-
 from handlers import notify, notify_email
-from kafkagram.clients import Clients
 from kafkagram.config import get_settings
 from kafkagram.db import transaction
 from kafkagram.events import Event
@@ -30,26 +25,6 @@ from tests.support.invocations import OK, invoke, kafka_record
 from tests.support.store import events, make_post, make_user
 
 LINK = re.compile(r"(http://\S+)/verify-email#token=(\S+)")
-
-
-@pytest.fixture
-def sink(tmp_path: Path) -> Iterator[SmtpSink]:
-    with SmtpSink(tmp_path / "mail") as started:
-        yield started
-
-
-@pytest.fixture
-def mailer(sandbox: pytest.MonkeyPatch, database_url: str, sink: SmtpSink) -> Iterator[pytest.MonkeyPatch]:
-    """The email function's environment: its database, SMTP_URL at the sink, the web app's origin."""
-    sandbox.setenv("SMTP_URL", sink.url)
-    sandbox.setenv("WEB_ORIGIN", "http://127.0.0.1:3999")
-    get_settings.cache_clear()
-    made = Clients(database_url)
-    sandbox.setattr(notify_email, "clients", made)
-    sandbox.setattr(notify, "clients", made)
-    yield sandbox
-    made.close()
-    get_settings.cache_clear()
 
 
 def received(sink: SmtpSink) -> list[EmailMessage]:
