@@ -1,6 +1,9 @@
 """The services kafkagram needs on one machine: checked when given, started when not.
 
-PostgreSQL and Redis must be running (DATABASE_URL, REDIS_URL). Kafka comes from
+PostgreSQL comes from DATABASE_URL; unset, from whatever answers on the default address (127.0.0.1, port
+POSTGRES_PORT: 5432), else an embedded PostgreSQL is started there with its cluster under the run
+directory (`pg/`). Redis likewise: REDIS_URL, else what answers on 127.0.0.1:REDIS_PORT (6379), else an
+embedded one keeping its data in `redis/` (kafkagram_local.embedded). Kafka comes from
 KAFKA_BOOTSTRAP_SERVERS, or a local Tansu broker is started. S3 comes from AWS_ENDPOINT_URL_S3,
 or s3rver behind our POST-policy front is started, keeping the bucket as files under the run
 directory (`s3/`), so uploads and image variants outlive the run. Mail goes to SMTP_URL, or to an
@@ -27,12 +30,13 @@ import redis
 from botocore.exceptions import BotoCoreError, ClientError
 
 from emulator.kafka.broker import LocalBroker, broker_reachable, ensure_topics
-from kafkagram.config import LOCAL_SMTP_SINK_URL, Settings
+from kafkagram.config import LOCAL_SMTP_SINK_URL, Settings, get_settings
 from kafkagram.db import connect
 from kafkagram.mail import SmtpServer
 from kafkagram.mail import redact as redact_url
 from kafkagram.migrations import migrate
 from kafkagram.storage import public_variants_policy
+from kafkagram_local.embedded import EmbeddedPostgres, EmbeddedRedis, answers
 
 if TYPE_CHECKING:
     from emulator.s3.server import S3Emulator
@@ -43,6 +47,19 @@ LOCAL_AWS_ACCESS_KEY_ID = "kafkagram-local"
 LOCAL_AWS_SECRET_ACCESS_KEY = "kafkagram-local-secret"
 S3_DATA_DIR = "s3"  # under the run directory: the bucket's objects, kept across runs
 S3RVER_PID_FILE = "s3rver.pid"
+POSTGRES_DATA_DIR = "pg"  # under the run directory: the embedded PostgreSQL's cluster, kept across runs
+REDIS_DATA_DIR = "redis"  # under the run directory: the embedded Redis's append-only file and snapshots
+# Where PostgreSQL and Redis are looked for when DATABASE_URL / REDIS_URL are unset (POSTGRES_PORT and
+# REDIS_PORT change the port), and where the embedded ones listen when nothing answers there.
+DEFAULT_DATABASE_URL = str(Settings.model_fields["database_url"].default)
+DEFAULT_REDIS_URL = str(Settings.model_fields["redis_url"].default)
+
+
+def _with_port(url: str, port: int) -> str:
+    parsed = urlparse(url)
+    host = parsed.hostname or "127.0.0.1"
+    credentials = parsed.netloc.rpartition("@")[0]
+    return urlunparse(parsed._replace(netloc=f"{credentials + '@' if credentials else ''}{host}:{port}"))
 
 
 def recreate_database(server_url: str, name: str) -> str:
@@ -212,9 +229,16 @@ class LocalServices:
     """Starts what is missing, remembers what it started, and stops only that."""
 
     def __init__(self, settings: Settings, run_dir: Path, *, s3_port: int = 4566, kafka_port: int = 9092,
-                 smtp_port: int | None = None) -> None:
+                 smtp_port: int | None = None, postgres_port: int | None = None,
+                 redis_port: int | None = None) -> None:
+        # The settings `up` runs with: DATABASE_URL and REDIS_URL become the servers found or started.
         self.settings = settings
         self.run_dir = run_dir
+        self.postgres_port = postgres_port or urlparse(DEFAULT_DATABASE_URL).port or 5432
+        self.redis_port = redis_port or urlparse(DEFAULT_REDIS_URL).port or 6379
+        self.postgres: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+        self._versions: dict[str, str] = {}
         self.s3_port = s3_port
         self.kafka_port = kafka_port
         # The sink's port: SMTP_PORT, else the one LOCAL_SMTP_SINK_URL names.
@@ -234,7 +258,9 @@ class LocalServices:
 
     def start(self) -> None:
         self.run_dir.mkdir(exist_ok=True)
+        self._start_postgres()
         self.applied = migrate_database(self.settings)
+        self._start_redis()
         check_redis(self.settings.redis_url)
         self._start_kafka()
         ensure_topics(self.kafka_bootstrap_servers, self.settings.all_topics)
@@ -254,12 +280,23 @@ class LocalServices:
             self.broker.stop()
             self.broker = None
             (self.run_dir / "tansu.pid").unlink(missing_ok=True)
+        # Last: what ran before may still have been writing.
+        if self.redis is not None:
+            self.redis.stop()
+            self.redis = None
+        if self.postgres is not None:
+            self.postgres.stop()
+            self.postgres = None
 
     def describe(self) -> list[str]:
         migrations = ", ".join(self.applied) if self.applied else "up to date"
+        postgres = (f" (embedded PostgreSQL {self._versions['postgres']}, migrations: {migrations}), data in "
+                    f"{_shown(self.postgres.data_dir)}" if self.postgres else f" (migrations: {migrations})")
         return [
-            f"{'PostgreSQL':<22} {_redact(self.settings.database_url)} (migrations: {migrations})",
-            f"{'Redis':<22} {self.settings.redis_url}",
+            f"{'PostgreSQL':<22} {_redact(self.settings.database_url)}{postgres}",
+            f"{'Redis':<22} {self.settings.redis_url}"
+            + (f" (embedded Valkey {self._versions['redis']}), data in {_shown(self.redis.data_dir)}"
+               if self.redis else ""),
             f"{'Kafka':<22} {self.kafka_bootstrap_servers}" + (" (Tansu, in memory)" if self.broker else ""),
             f"{'S3':<22} {self.s3_endpoint} bucket {self.settings.media_bucket}"
             + (f" (s3rver + POST policy front), data in {_shown(self.s3_data_dir)}" if self.s3 else ""),
@@ -267,6 +304,43 @@ class LocalServices:
             + (f" (sink: a .eml per message in {self.smtp_sink.directory}{self._smtp_note})"
                if self.smtp_sink else ""),
         ]
+
+    def _start_postgres(self) -> None:
+        """DATABASE_URL given: used as it is (the migration says so when it does not answer). Unset: the server
+        answering on the default address, else an embedded one started there on the run directory's data."""
+        if "database_url" in self.settings.model_fields_set:
+            return
+        url = _with_port(DEFAULT_DATABASE_URL, self.postgres_port)
+        host = urlparse(url).hostname or "127.0.0.1"
+        server = EmbeddedPostgres(self.run_dir, self.run_dir / POSTGRES_DATA_DIR, host, self.postgres_port)
+        server.database = (urlparse(url).path or "/").lstrip("/") or server.database
+        server.stop_leftover()  # one a killed `up` left answers still, for a moment: not a server to use
+        if not answers(host, self.postgres_port):
+            self.postgres = server
+            url = server.start()
+            self._versions["postgres"] = server.version
+        self._use(database_url=url)
+
+    def _start_redis(self) -> None:
+        """As PostgreSQL: REDIS_URL given, else what answers on the default address, else an embedded one."""
+        if "redis_url" in self.settings.model_fields_set:
+            return
+        url = _with_port(DEFAULT_REDIS_URL, self.redis_port)
+        host = urlparse(url).hostname or "127.0.0.1"
+        server = EmbeddedRedis(self.run_dir, self.run_dir / REDIS_DATA_DIR, host, self.redis_port)
+        server.stop_leftover()
+        if not answers(host, self.redis_port):
+            self.redis = server
+            server.start()
+            self._versions["redis"] = server.version
+        self._use(redis_url=url)
+
+    def _use(self, **urls: str) -> None:
+        """Run with these URLs: this process's settings and environment (inherited by what it starts) agree."""
+        self.settings = self.settings.model_copy(update=urls)
+        for name, url in urls.items():
+            os.environ[name.upper()] = url
+        get_settings.cache_clear()
 
     def _start_kafka(self) -> None:
         if self.kafka_bootstrap_servers:
