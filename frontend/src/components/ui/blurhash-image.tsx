@@ -54,6 +54,8 @@ export function BlurhashImage({ src, srcSet, sizes, alt, blurhash, width, height
           width={width ?? undefined}
           height={height ?? undefined}
           loading={loading}
+          // Eager pictures are the ones above the fold: fetch them before the lazy ones' placeholders.
+          fetchPriority={loading === "eager" ? "high" : "auto"}
           decoding="async"
           onLoad={() => setLoaded(true)}
           onError={() => setFailed(true)}

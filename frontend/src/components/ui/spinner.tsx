@@ -13,3 +13,12 @@ export function Spinner({ className, label = "Loading" }: { className?: string; 
 export function Skeleton({ className }: { className?: string }) {
   return <div aria-hidden="true" className={cn("animate-pulse rounded-md bg-muted", className)} />;
 }
+
+/** What a page shows while its code loads: the router's shared Suspense fallback for lazy routes. */
+export function PageSpinner() {
+  return (
+    <div className="flex min-h-40 items-center justify-center p-10">
+      <Spinner label="Loading the page" />
+    </div>
+  );
+}

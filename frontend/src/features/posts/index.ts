@@ -1,4 +1,5 @@
 export { PostCard } from "./components/post-card";
 export { PostDetail } from "./components/post-detail";
-export { RichText } from "./components/caption";
+export { RichText, tagPath } from "./components/caption";
 export { MediaCarousel } from "./components/media-carousel";
+export { TagPosts } from "./components/tag-posts";

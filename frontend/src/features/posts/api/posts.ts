@@ -1,5 +1,5 @@
 import { api } from "@/lib/api-client";
-import type { Comment, CommentPage } from "@/lib/api-types";
+import type { Comment, CommentPage, PostPage } from "@/lib/api-types";
 
 export async function deletePost(id: string): Promise<void> {
   await api.delete("/api/posts/{post_id}", { path: { post_id: id } });
@@ -23,4 +23,10 @@ export function addComment(postId: string, body: string): Promise<Comment> {
 
 export async function deleteComment(postId: string, commentId: string): Promise<void> {
   await api.delete("/api/posts/{post_id}/comments/{comment_id}", { path: { post_id: postId, comment_id: commentId } });
+}
+
+export const TAG_PAGE_SIZE = 12;
+
+export function listTagPosts(tag: string, cursor: string | null, signal?: AbortSignal): Promise<PostPage> {
+  return api.get("/api/tags/{tag}/posts", { path: { tag }, query: { cursor, limit: TAG_PAGE_SIZE }, signal });
 }

@@ -13,18 +13,22 @@ import { useSession } from "@/lib/session";
 import { toast } from "@/lib/toast";
 import { formatCount } from "@/lib/utils";
 import { getProfile, getUserPosts } from "../api/profile";
+import { useFollow } from "../hooks/use-follow";
 import { ConnectionsDialog } from "./connections-dialog";
 import { EditProfileDialog } from "./edit-profile-dialog";
 import { FollowButton } from "./follow-button";
 
-function GridItem({ post }: { post: Post }) {
+/** The grid's first row is above the fold: those load at once, the rest as they scroll into view. */
+const EAGER_GRID_ITEMS = 3;
+
+function GridItem({ post, eager }: { post: Post; eager: boolean }) {
   const first = post.media[0];
   const sources = first ? imageSources(first, 320) : null;
   return (
     <Link to={`/p/${post.id}`} className="relative block aspect-square overflow-hidden bg-muted" aria-label={`Post: ${post.caption || "photo"}`}>
       {sources ? (
         <img src={sources.src} srcSet={sources.srcSet} sizes="(min-width: 640px) 200px, 33vw" alt={post.caption || `Photo by ${post.author.username}`}
-          loading="lazy" className="size-full object-cover transition-transform hover:scale-105" />
+          loading={eager ? "eager" : "lazy"} decoding="async" className="size-full object-cover transition-transform hover:scale-105" />
       ) : null}
       {post.media.length > 1 ? <Layers className="absolute right-1.5 top-1.5 size-4 text-white drop-shadow" aria-hidden="true" /> : null}
     </Link>
@@ -47,6 +51,7 @@ export function ProfileView({ username }: { username: string }) {
     (from, signal) => getUserPosts(username, from, signal), (e) => toast.error(e, "Could not load the posts"));
   const [editing, setEditing] = useState(false);
   const navigate = useNavigate();
+  const follow = useFollow(profile);
 
   if (error) return <p role="alert" className="p-8 text-center text-sm text-muted-foreground">{error}</p>;
   if (!profile) {
@@ -58,8 +63,6 @@ export function ProfileView({ username }: { username: string }) {
     );
   }
   const isMe = me?.id === profile.id;
-  const setFollowing = (following: boolean) =>
-    setProfile((p) => ({ ...p, is_following: following, followers_count: Math.max(0, p.followers_count + (following ? 1 : -1)) }));
 
   return (
     <div className="grid gap-6">
@@ -80,13 +83,13 @@ export function ProfileView({ username }: { username: string }) {
                   }} /> : null}
                 </Dialog>
               ) : (
-                <FollowButton username={profile.username} following={profile.is_following} onChange={setFollowing} />
+                <FollowButton following={follow.following} pending={follow.pending} onToggle={() => void follow.toggle()} />
               )}
             </div>
             <div className="flex gap-5 text-sm">
               <Count value={profile.posts_count} label="posts" />
               <Dialog>
-                <DialogTrigger className="cursor-pointer hover:underline"><Count value={profile.followers_count} label="followers" /></DialogTrigger>
+                <DialogTrigger className="cursor-pointer hover:underline"><Count value={follow.followers} label="followers" /></DialogTrigger>
                 <ConnectionsDialog username={profile.username} which="followers" />
               </Dialog>
               <Dialog>
@@ -103,7 +106,7 @@ export function ProfileView({ username }: { username: string }) {
       </header>
       <section aria-label="Posts" className="border-t border-border pt-1">
         {posts.length > 0 ? (
-          <div className="grid grid-cols-3 gap-0.5 sm:gap-1">{posts.map((post) => <GridItem key={post.id} post={post} />)}</div>
+          <div className="grid grid-cols-3 gap-0.5 sm:gap-1">{posts.map((post, index) => <GridItem key={post.id} post={post} eager={index < EAGER_GRID_ITEMS} />)}</div>
         ) : !loadingPosts ? (
           <div className="grid justify-items-center gap-2 p-10 text-center text-muted-foreground">
             <Camera className="size-10" aria-hidden="true" />
