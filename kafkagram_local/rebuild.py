@@ -1,8 +1,9 @@
-"""`kafkagram rebuild timelines | counters`: derived state recomputed from PostgreSQL, the record.
+"""`kafkagram rebuild timelines | counters | explore`: derived state recomputed from PostgreSQL, the record.
 
 Home timelines live in Redis; a missing one is rebuilt at its owner's next read anyway, so this is
 for a Redis that lost its data (or was flushed) while people are active. Counters live next to the
-rows they count; recounting repairs data loaded or changed around the flows.
+rows they count; recounting repairs data loaded or changed around the flows. Explore's popular posts
+and trending tags (Redis) are rebuilt from the posts' rows (after a seed, which emits no events).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import pg8000.native
 import redis
 
 from kafkagram.db import transaction
+from kafkagram.explore import Discovery
 from kafkagram.store.counters import recount
 from kafkagram.timeline import ACTIVE_DAYS, FeedManager
 
@@ -32,3 +34,8 @@ def rebuild_counters(conn: pg8000.native.Connection) -> dict[str, int]:
     """Recount every counter in one transaction; returns the rows corrected per counter."""
     with transaction(conn):
         return recount(conn)
+
+
+def rebuild_explore(conn: pg8000.native.Connection, client: redis.Redis, prefix: str = "") -> tuple[int, int]:
+    """Explore's popular posts and trending tags from PostgreSQL; returns (posts ranked, tagged posts)."""
+    return Discovery(client, prefix=prefix).rebuild(conn)

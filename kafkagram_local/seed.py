@@ -52,6 +52,7 @@ from kafkagram import storage
 from kafkagram.auth.passwords import hash_password
 from kafkagram.config import Settings, get_settings
 from kafkagram.db import connect, transaction
+from kafkagram.explore import Discovery
 from kafkagram.ids import allocate_shard_id, compose_id, timestamp_of, wall_clock_ms
 from kafkagram.media import process_image
 from kafkagram.store.media import upload_key_prefix
@@ -300,6 +301,7 @@ def seed(settings: Settings, graph: Graph, *, log: Any = print) -> SeedResult:
         if result.images_restored:
             log(f"restored the images of {result.images_restored} seeded posts missing from the media bucket")
         result.timelines = _build_timelines(conn, settings.redis_url, list(user_ids.values()))
+        _build_explore(conn, settings.redis_url)
         result.users, result.follows, result.posts = _counts(conn, list(user_ids.values()))
     finally:
         conn.close()
@@ -461,6 +463,16 @@ def _build_timelines(conn: pg8000.native.Connection, redis_url: str, user_ids: l
     finally:
         client.close()
     return len(user_ids)
+
+
+def _build_explore(conn: pg8000.native.Connection, redis_url: str) -> None:
+    """Explore's popular posts and trending tags from the rows (seeding emits no post-created for the
+    Explore handler to see)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        Discovery(client).rebuild(conn)
+    finally:
+        client.close()
 
 
 def _counts(conn: pg8000.native.Connection, user_ids: list[int]) -> tuple[int, int, int]:

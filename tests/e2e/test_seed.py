@@ -82,6 +82,12 @@ def check_user(port: int, s3, node: int, graph_users: int) -> None:
     ids = [int(post["id"]) for post in page["items"]]
     assert ids == sorted(ids, reverse=True)
 
+    # Explore is populated from the seeded posts: others' posts, none of their own or their followees'.
+    status, explore = api_call(port, "GET", "/api/explore/posts", token=token)
+    assert status == 200, explore
+    assert explore["items"], "a seeded user's Explore is empty"
+    assert not {post["author"]["username"] for post in explore["items"]} & authors
+
     media = page["items"][0]["media"][0]
     assert media["blurhash"] and media["width"] == media["height"] == 640
     for variant in media["variants"]:

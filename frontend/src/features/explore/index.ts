@@ -1,1 +1,2 @@
+export { ExplorePage } from "./components/explore-page";
 export { UserSearch } from "./components/user-search";
