@@ -1,6 +1,7 @@
 """Publish the event catalogue: the per-type JSON Schemas in the layer and `docs/asyncapi.yaml`.
 
-Both are generated from `kafkagram.events.catalog` and checked in; tests fail when they drift.
+Both are generated from `kafkagram.events.catalog` (and the WebSocket API's channel from
+`kafkagram.events.live`) and checked in; tests fail when they drift.
 Regenerate with `python -m kafkagram_local.asyncapi`.
 """
 
@@ -23,13 +24,19 @@ from kafkagram.events.catalog import (
     topics,
     types_on,
 )
+from kafkagram.events.live import MESSAGES as LIVE_MESSAGES
+from kafkagram.events.live import LiveMessage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASYNCAPI_PATH = REPO_ROOT / "docs" / "asyncapi.yaml"
 ASYNCAPI_VERSION = "3.0.0"
-DOCUMENT_VERSION = "2.0.0"  # bump with the catalogue: minor for new types or fields, major for breaks
+DOCUMENT_VERSION = "2.1.0"  # bump with the catalogue: minor for new types or fields, major for breaks
 KAFKA_BINDING_VERSION = "0.5.0"
 LOCAL_BOOTSTRAP = "127.0.0.1:9092"
+LOCAL_WEBSOCKET = "127.0.0.1:3001"
+WEBSOCKET_CHANNEL = "websocket"
+# The events the WebSocket API pushes as they are (timeline-updated in its version 1's shape).
+PUSHED_EVENTS = ("notification-created", "timeline-updated.v1")
 EXAMPLE_EVENT_ID = "0197c1d2-3a4b-7c5d-8e6f-0a1b2c3d4e5f"
 EXAMPLE_OCCURRED_AT = "2025-06-01T12:00:00.000Z"
 EXAMPLE_ACTOR_ID = "1001"  # every example in the catalogue is something user 1001 did
@@ -58,7 +65,10 @@ and <type>.v<N>.json for retired versions).
 
 What the WebSocket API pushes to a user's connections is that user's view: notification-created as
 it is, and timeline-updated in the shape of its version 1 (one `user_id`, the connection's own
-user).
+user). The `websocket` channel lists every WebSocket message: those pushed events, the actions a
+client sends (`{"action": "watch" | "unwatch" | "ping", ...}`, routed on `action`) and the frames
+kafkagram answers with, among them `post-stats-updated` (the live like and comment counts of the
+posts a connection watches).
 """
 
 TOPIC_DESCRIPTIONS = {
@@ -99,9 +109,13 @@ def asyncapi_document() -> dict[str, Any]:
         "info": {"title": "kafkagram events", "version": DOCUMENT_VERSION, "description": DESCRIPTION},
         "defaultContentType": "application/json",
         "servers": {"local": {"host": LOCAL_BOOTSTRAP, "protocol": "kafka",
-                              "description": "the broker `make up` runs, unless KAFKA_BOOTSTRAP_SERVERS is set"}},
-        "channels": {topic: _channel(topic) for topic in topics()},
-        "operations": {f"send-{topic}": _operation(topic) for topic in topics()},
+                              "description": "the broker `make up` runs, unless KAFKA_BOOTSTRAP_SERVERS is set"},
+                    "websocket": {"host": LOCAL_WEBSOCKET, "pathname": "/local", "protocol": "ws",
+                                  "description": "the WebSocket API `make up` serves (on AWS the stack's "
+                                                 "WebSocketUrl output); connect with ?token=<access token>"}},
+        "channels": {**{topic: _channel(topic) for topic in topics()}, WEBSOCKET_CHANNEL: _websocket_channel()},
+        "operations": {**{f"send-{topic}": _operation(topic) for topic in topics()},
+                       **_websocket_operations()},
         "components": {
             "messages": {spec.schema_name: _message(spec) for spec in [*CATALOG.values(), *RETIRED]},
             "schemas": {spec.schema_name: _payload_schema(spec) for spec in [*CATALOG.values(), *RETIRED]},
@@ -114,6 +128,7 @@ def _channel(topic: str) -> dict[str, Any]:
         "address": topic,
         "title": topic,
         "description": f"{TOPIC_DESCRIPTIONS[topic]} Partitions: KAFKA_PARTITIONS (6 by default).",
+        "servers": [{"$ref": "#/servers/local"}],
         "messages": {spec.schema_name: {"$ref": f"#/components/messages/{spec.schema_name}"}
                      for spec in _versions_on(topic)},
         "bindings": {"kafka": {"topic": topic, "bindingVersion": KAFKA_BINDING_VERSION}},
@@ -127,6 +142,40 @@ def _operation(topic: str) -> dict[str, Any]:
         "summary": "kafkagram publishes these events through its outbox relay.",
         "channel": {"$ref": f"#/channels/{topic}"},
         "messages": [{"$ref": f"#/channels/{topic}/messages/{spec.name}"} for spec in types_on(topic)],
+    }
+
+
+def _websocket_channel() -> dict[str, Any]:
+    return {
+        "address": "/",
+        "title": "WebSocket API",
+        "description": "One connection per signed-in tab. A client's message is JSON with an `action` (the "
+                       "route); kafkagram's frames are JSON with a `type`: the events it pushes (an envelope "
+                       "with `id`, on which clients de-duplicate) and the frames below.",
+        "servers": [{"$ref": f"#/servers/{WEBSOCKET_CHANNEL}"}],
+        "messages": {**{message.name: _live_message(message) for message in LIVE_MESSAGES},
+                     **{name: {"$ref": f"#/components/messages/{name}"} for name in PUSHED_EVENTS}},
+    }
+
+
+def _live_message(message: LiveMessage) -> dict[str, Any]:
+    return {"name": message.name, "title": message.name, "summary": message.summary,
+            "contentType": "application/json", "payload": message.schema,
+            "examples": [{"name": message.name, "payload": message.example}]}
+
+
+def _websocket_operations() -> dict[str, Any]:
+    def refs(names: list[str]) -> list[dict[str, str]]:
+        return [{"$ref": f"#/channels/{WEBSOCKET_CHANNEL}/messages/{name}"} for name in names]
+
+    return {
+        "receive-websocket": {"action": "receive", "title": "Messages clients send",
+                              "channel": {"$ref": f"#/channels/{WEBSOCKET_CHANNEL}"},
+                              "messages": refs([m.name for m in LIVE_MESSAGES if m.direction == "client"])},
+        "send-websocket": {"action": "send", "title": "Frames kafkagram sends to a connection",
+                           "channel": {"$ref": f"#/channels/{WEBSOCKET_CHANNEL}"},
+                           "messages": refs([*(m.name for m in LIVE_MESSAGES if m.direction == "server"),
+                                             *PUSHED_EVENTS])},
     }
 
 

@@ -11,13 +11,23 @@ They keep the connection registry (`kafkagram.connections`) that the push handle
 - `ping` (`{"action": "ping"}`): refresh the keys' TTL and answer `{"type": "pong"}` through the
   management API. A connection the registry forgot (its keys expired) is closed instead, so the
   client reconnects and registers again rather than silently missing its pushes; so is one whose
-  session has ended (should the API have failed to close it).
+  session has ended (should the API have failed to close it). It also renews the connection's watches;
+- `watch` / `unwatch` (`{"action": "watch", "post_ids": ["123", ...]}`): the posts on the client's
+  screen, whose like and comment counts PostStatsFunction then sends as `post-stats-updated`
+  (`kafkagram.watchers`). At most MAX_POST_IDS_PER_MESSAGE ids, each a 64-bit id as a string of
+  digits (JavaScript numbers lose precision above 2**53). A connection watches the posts its user may
+  see (any published post, and the user's own pending ones), at most MAX_WATCHED_POSTS at once: a
+  watch past the cap adds none of its posts. `watch` is a two-way route: its reply is a
+  `post-stats-updated` frame with the current counts of the posts it added (so the client starts from
+  the final state, after a reconnection too), or a `watch-refused` frame saying why. `unwatch` is
+  one-way; `$disconnect` ends every watch of the connection.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from functools import cache
 from typing import Any
 
@@ -35,9 +45,15 @@ from kafkagram.auth.ratelimit import (
 )
 from kafkagram.clients import Clients
 from kafkagram.config import get_settings
+from kafkagram.events.catalog import ID_PATTERN
+from kafkagram.flows.post_stats import stats_frame
+from kafkagram.store.pagination import MAX_ID
+from kafkagram.store.posts import post_stats
+from kafkagram.watchers import MAX_POST_IDS_PER_MESSAGE, MAX_WATCHED_POSTS
 
 logger = Logger()
 clients = Clients()  # Redis, and the connection registry on it, made at the first event
+_ID = re.compile(ID_PATTERN)
 
 
 @cache
@@ -112,6 +128,7 @@ def connect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def disconnect(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    clients.watchers.forget([_connection_id(event)])
     user_id = clients.registry.unregister(_connection_id(event))
     logger.info("disconnected", extra={"user_id": user_id, "connection_id": _connection_id(event)})
     return {"statusCode": 200}
@@ -128,7 +145,57 @@ def ping(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         elif clients.registry.refresh(connection_id) is None:
             client.delete_connection(ConnectionId=connection_id)
         else:
+            clients.watchers.refresh(connection_id)  # a screen may stay put longer than the TTL
             client.post_to_connection(ConnectionId=connection_id, Data=b'{"type": "pong"}')
     except client.exceptions.GoneException:  # closed while we answered: $disconnect cleans up
         pass
     return {"statusCode": 200}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def _post_ids(event: dict[str, Any]) -> list[int]:
+    """The message's `post_ids`: 1 to MAX_POST_IDS_PER_MESSAGE 64-bit ids written as strings of digits."""
+    try:
+        body = json.loads(event.get("body") or "")
+    except ValueError:
+        body = None
+    ids = body.get("post_ids") if isinstance(body, dict) else None
+    if not isinstance(ids, list) or not 1 <= len(ids) <= MAX_POST_IDS_PER_MESSAGE:
+        raise _Refused(400, "invalid-message", f"post_ids must be a list of 1 to {MAX_POST_IDS_PER_MESSAGE} ids")
+    if not all(isinstance(i, str) and _ID.match(i) and int(i) <= MAX_ID for i in ids):
+        raise _Refused(400, "invalid-message", "each post id is a string of digits (a 64-bit id)")
+    return list(dict.fromkeys(int(i) for i in ids))
+
+
+def _refusal(action: str, refused: _Refused) -> dict[str, Any]:
+    return {"statusCode": refused.status, "body": json.dumps({"type": "watch-refused", "data": {
+        "action": action, "code": refused.code, "message": str(refused), "max_watched": MAX_WATCHED_POSTS}})}
+
+
+@logger.inject_lambda_context
+def watch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The `watch` and `unwatch` routes (one function: the same checks, the same keys)."""
+    connection_id = _connection_id(event)
+    action = str(event["requestContext"].get("routeKey") or "")
+    try:
+        post_ids = _post_ids(event)
+        user_id = clients.registry.user_of(connection_id)
+        if user_id is None:  # its registration expired: the next ping closes it, and the client reconnects
+            raise _Refused(403, "unknown-connection", "this connection is not registered; reconnect")
+        if action == "unwatch":
+            clients.watchers.unwatch(connection_id, post_ids)
+            return {"statusCode": 200}
+        # Only posts the user may see, which also keeps ids of no post out of Redis; their counts are the reply.
+        visible = clients.database.read(lambda conn: post_stats(conn, post_ids, viewer_id=user_id))
+        if clients.watchers.watch(connection_id, [s.post_id for s in visible]) is None:
+            raise _Refused(429, "too-many-watched",
+                           f"a connection watches at most {MAX_WATCHED_POSTS} posts; unwatch some first")
+    except _Refused as refused:
+        logger.info("watch refused", extra={"connection_id": connection_id, "action": action, "code": refused.code})
+        return _refusal(action, refused)
+    return {"statusCode": 200, "body": stats_frame(visible).decode()}

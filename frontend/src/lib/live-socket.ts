@@ -33,6 +33,26 @@ export interface NotificationCreated {
 
 type Listener = (message: LiveMessage) => void;
 type SocketFactory = (url: string) => WebSocket;
+type ActiveSocketListener = (socket: LiveSocket | null) => void;
+
+// The running socket, for code that did not create it but sends on it (live post stats, src/lib/live-stats.ts).
+let activeSocket: LiveSocket | null = null;
+const activeSocketListeners = new Set<ActiveSocketListener>();
+
+function setActiveSocket(socket: LiveSocket | null): void {
+  if (activeSocket === socket) return;
+  activeSocket = socket;
+  for (const listener of activeSocketListeners) listener(socket);
+}
+
+/** Calls `listener` with the running socket now and whenever another starts or it stops (null). */
+export function onActiveSocket(listener: ActiveSocketListener): () => void {
+  activeSocketListeners.add(listener);
+  listener(activeSocket);
+  return () => {
+    activeSocketListeners.delete(listener);
+  };
+}
 
 export interface LiveSocketOptions {
   url: string;
@@ -93,16 +113,30 @@ export class LiveSocket {
     if (this.running) return;
     this.running = true;
     this.attempt = 0;
+    setActiveSocket(this);
     this.open();
   }
 
   stop(): void {
     this.running = false;
+    if (activeSocket === this) setActiveSocket(null);
     this.clearTimers();
     const socket = this.socket;
     this.socket = null;
     if (socket && socket.readyState < 2) socket.close(1000, "bye");
     useLiveStatus.getState().set("offline");
+  }
+
+  /** Sends a message (`{"action": ...}`) if the socket is open; false otherwise (an "open" listener resends). */
+  send(message: Record<string, unknown>): boolean {
+    if (this.socket?.readyState !== 1) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /** Whether messages can be sent now. */
+  get isOpen(): boolean {
+    return this.socket?.readyState === 1;
   }
 
   /** Reconnect now (e.g. the browser came back online). */

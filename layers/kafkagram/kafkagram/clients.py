@@ -1,5 +1,5 @@
 """A sandbox's long-lived clients: the database connection, Redis, and the owners built on Redis
-(timelines, the WebSocket registry, the post cache).
+(timelines, the WebSocket registry, the post watchers, the post cache).
 
 Lambda reuses a sandbox for many invocations, so each client is made on first use and kept: no
 connect per invocation. Settings are read at first use, not at import: handler modules make their
@@ -17,6 +17,7 @@ from kafkagram.connections import ConnectionRegistry
 from kafkagram.db import Database
 from kafkagram.post_cache import PostCache
 from kafkagram.timeline import FeedManager
+from kafkagram.watchers import PostWatchers
 
 # A stuck Redis fails the invocation (and it is retried) instead of eating the function's timeout.
 REDIS_TIMEOUT_S = 5
@@ -45,6 +46,10 @@ class Clients:
         return ConnectionRegistry(self.redis, prefix=self.key_prefix)
 
     @cached_property
+    def watchers(self) -> PostWatchers:
+        return PostWatchers(self.redis, prefix=self.key_prefix)
+
+    @cached_property
     def post_cache(self) -> PostCache:
         return PostCache(self.redis, prefix=self.key_prefix)
 
@@ -52,5 +57,5 @@ class Clients:
         self.database.close()
         if "redis" in self.__dict__:
             self.redis.close()
-            for name in ("redis", "feeds", "registry", "post_cache"):
+            for name in ("redis", "feeds", "registry", "watchers", "post_cache"):
                 self.__dict__.pop(name, None)

@@ -28,7 +28,9 @@ from tests.support.repo import REPO
 from tests.support.services import REDIS_TEST_URL
 from tests.support.websocket import LOCAL_CREDENTIALS, WAIT_S, Served, listening_socket, serve_gateway, wait_for
 
-WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction")
+# Every route function of the template: the gateway refuses to serve a route without its pool.
+WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction",
+                "WebSocketWatchFunction")
 STAGE_PATH = "/local"
 PASSWORD = "correct horse battery"
 

@@ -38,7 +38,9 @@ from tests.support.websocket import (
     wait_for,
 )
 
-WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction")
+# Every route function of the template: the gateway refuses to serve a route without its pool.
+WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction",
+                "WebSocketWatchFunction")
 
 
 @pytest.fixture(scope="module")

@@ -123,6 +123,13 @@ class CommentAdded(EventData):
     mentioned_user_ids: list[int]
 
 
+class PostInteraction(EventData):
+    """Any change to a post's likes or comments: only which post (live post stats)."""
+
+    TYPES = (catalog.LIKE_GIVEN, catalog.LIKE_REMOVED, catalog.COMMENT_ADDED, catalog.COMMENT_DELETED)
+    post_id: int
+
+
 # --- timeline-events and notification-events ----------------------------------------------------------
 
 class NotificationCreated(EventData):

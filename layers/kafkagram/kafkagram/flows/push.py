@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from kafkagram.connections import ConnectionRegistry
 from kafkagram.events import NOTIFICATION_CREATED, TIMELINE_UPDATED, Event
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 # send(connection_id, frame) -> False when the connection is gone (GoneException / 410).
 Send = Callable[[str, bytes], Awaitable[bool]]
+K = TypeVar("K")  # what identifies a queue of frames: its connection, or (user, connection)
 
 
 @dataclass(frozen=True)
@@ -66,22 +68,7 @@ async def push_all(registry: ConnectionRegistry, send: Send, events: Sequence[Ev
     for index, user_id, frame in frames:
         for connection_id in connections.get(user_id, []):
             queues.setdefault((user_id, connection_id), []).append((index, frame))
-    limit = asyncio.Semaphore(concurrency)
-
-    async def send_in_order(connection: tuple[int, str]) -> _ConnectionResult:
-        delivered = 0
-        for index, frame in queues[connection]:
-            try:
-                async with limit:
-                    if not await send(connection[1], frame):
-                        return _ConnectionResult(delivered, gone=True)
-            except Exception:  # the other connections go on; this one is retried from this event
-                logger.warning("push failed", exc_info=True, extra={"connection_id": connection[1]})
-                return _ConnectionResult(delivered, failed_at=index)
-            delivered += 1
-        return _ConnectionResult(delivered)
-
-    results = dict(zip(queues, await asyncio.gather(*map(send_in_order, queues)), strict=True))
+    results = await deliver(send, queues, concurrency, lambda connection: connection[1])
     gone = [connection for connection, result in results.items() if result.gone]
     registry.drop_all(gone)
     failed = [result.failed_at for result in results.values() if result.failed_at is not None]
@@ -90,7 +77,29 @@ async def push_all(registry: ConnectionRegistry, send: Send, events: Sequence[Ev
 
 
 @dataclass(frozen=True)
-class _ConnectionResult:
+class ConnectionResult:
     delivered: int
     gone: bool = False
-    failed_at: int | None = None
+    failed_at: int | None = None  # the index of the frame whose send failed (not gone): retried from there
+
+
+async def deliver(send: Send, queues: Mapping[K, Sequence[tuple[int, bytes]]], concurrency: int,
+                  connection_id: Callable[[K], str]) -> dict[K, ConnectionResult]:
+    """Sends each queue's (index, frame)s to its connection in order, the queues concurrently (at most
+    `concurrency` sends in flight). A connection stops at its first failure: gone (410), or failed_at."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def send_in_order(key: K) -> ConnectionResult:
+        delivered = 0
+        for index, frame in queues[key]:
+            try:
+                async with limit:
+                    if not await send(connection_id(key), frame):
+                        return ConnectionResult(delivered, gone=True)
+            except Exception:  # the other connections go on; this one is retried from this frame
+                logger.warning("push failed", exc_info=True, extra={"connection_id": connection_id(key)})
+                return ConnectionResult(delivered, failed_at=index)
+            delivered += 1
+        return ConnectionResult(delivered)
+
+    return dict(zip(queues, await asyncio.gather(*map(send_in_order, queues)), strict=True))

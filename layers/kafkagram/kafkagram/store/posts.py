@@ -213,3 +213,25 @@ def recent_post_refs(conn: pg8000.native.Connection, author_ids: Iterable[int], 
                     "ORDER BY p.id DESC LIMIT :n", authors=authors, n=limit,
                     before=MAX_ID if before is None else before)
     return [(int(row[0]), int(row[1])) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class PostStats:
+    post_id: int
+    likes_count: int
+    comments_count: int
+
+
+def post_stats(conn: pg8000.native.Connection, post_ids: Iterable[int],
+               viewer_id: int | None = None) -> list[PostStats]:
+    """The like and comment counts of these posts, in ONE query (live post stats): published posts, and
+    with `viewer_id` that viewer's own pending or failed ones too (what `get_post` shows them). Missing,
+    deleted and invisible posts are left out."""
+    ids = list(dict.fromkeys(post_ids))
+    if not ids:
+        return []
+    rows = conn.run("SELECT id, likes_count, comments_count FROM posts WHERE id = ANY(CAST(:ids AS bigint[])) "
+                    "AND (status = 'published' OR (status IN ('pending', 'failed') AND author_id = :viewer))",
+                    ids=ids, viewer=viewer_id or 0)
+    by_id = {int(row[0]): PostStats(int(row[0]), int(row[1]), int(row[2])) for row in rows}
+    return [by_id[post_id] for post_id in ids if post_id in by_id]

@@ -2,6 +2,7 @@ import { MessageCircle } from "lucide-react";
 import { Link } from "react-router";
 import { UserAvatar } from "@/components/ui/avatar";
 import type { Post } from "@/lib/api-types";
+import { useLivePost } from "@/lib/live-stats";
 import { plural, relativeTime } from "@/lib/utils";
 import { useLike } from "../hooks/use-like";
 import { PostCaption } from "./caption";
@@ -28,11 +29,13 @@ export function PostHeader({ post }: { post: Post }) {
 }
 
 /** A post in a list: header, pictures, like (optimistic), comment count, caption. */
-export function PostCard({ post, eager = false }: { post: Post; eager?: boolean }) {
+export function PostCard({ post: loaded, eager = false }: { post: Post; eager?: boolean }) {
+  const [post, watchRef] = useLivePost(loaded); // its counts live while on screen
   const { liked, count, toggle } = useLike(post);
   const alt = post.caption ? `Photo by ${post.author.username}: ${post.caption.slice(0, 120)}` : `Photo by ${post.author.username}`;
   return (
     <article
+      ref={watchRef}
       aria-label={`Post by ${post.author.username}`}
       data-post-id={post.id}
       className="overflow-hidden border-border bg-card sm:rounded-2xl sm:border"

@@ -6,14 +6,16 @@ import { Button } from "@/components/ui/button";
 import { Dialog, DialogClose, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { Textarea } from "@/components/ui/input";
 import { Spinner } from "@/components/ui/spinner";
-import type { Comment, Post } from "@/lib/api-types";
-import { useCursorPages, useResource } from "@/lib/cursor-pages";
+import type { Post } from "@/lib/api-types";
+import { useLivePost } from "@/lib/live-stats";
+import { useResource } from "@/lib/cursor-pages";
 import { notFoundAs } from "@/lib/errors";
 import { getPost } from "@/lib/posts";
 import { useSession } from "@/lib/session";
 import { toast } from "@/lib/toast";
-import { plural, relativeTime } from "@/lib/utils";
-import { addComment, deleteComment, deletePost, listComments } from "../api/posts";
+import { cn, plural, relativeTime } from "@/lib/utils";
+import { deletePost } from "../api/posts";
+import { useComments } from "../hooks/use-comments";
 import { useLike } from "../hooks/use-like";
 import { PostCaption, RichText } from "./caption";
 import { LikeButton } from "./like-button";
@@ -24,55 +26,34 @@ const MAX_COMMENT = 2200;
 
 function Comments({ post, onCountChange }: { post: Post; onCountChange: (by: number) => void }) {
   const me = useSession((s) => s.user);
-  const { items, loading, cursor, loadMore, update: setItems } = useCursorPages(post.id,
-    (from, signal) => listComments(post.id, from, signal), (error) => toast.error(error, "Could not load the comments"));
+  const { items, status, loadingMore, cursor, loadMore, add, remove } = useComments(post.id, onCountChange);
+  const loading = status === "loading" || loadingMore;
   const [body, setBody] = useState("");
-  const [sending, setSending] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
     const text = body.trim();
-    if (!text) return;
-    setSending(true);
-    try {
-      const comment = await addComment(post.id, text);
-      setItems((current) => [...current, comment]);
-      setBody("");
-      onCountChange(1);
-    } catch (error) {
-      toast.error(error, "Could not add the comment");
-    } finally {
-      setSending(false);
-    }
-  }
-
-  async function remove(comment: Comment) {
-    const before = items;
-    setItems((current) => current.filter((c) => c.id !== comment.id));
-    onCountChange(-1);
-    try {
-      await deleteComment(post.id, comment.id);
-    } catch (error) {
-      setItems(() => before);
-      onCountChange(1);
-      toast.error(error, "Could not delete the comment");
-    }
+    if (!text || !me) return;
+    setBody(""); // the comment shows at once, pending; a refused one comes back here to retry
+    if (!(await add(text, me))) setBody((current) => current || text);
   }
 
   return (
     <section aria-label="Comments" className="grid gap-3">
       <ul className="grid gap-3">
         {items.map((comment) => (
-          <li key={comment.id} className="flex items-start gap-2.5 text-sm">
+          <li key={comment.id} className={cn("flex items-start gap-2.5 text-sm", comment.pending && "opacity-60")}
+            aria-busy={comment.pending || undefined} data-pending={comment.pending || undefined}>
             <UserAvatar user={comment.author} className="size-7" />
             <div className="min-w-0 flex-1">
               <p className="break-words">
                 <Link to={`/u/${comment.author.username}`} className="mr-1.5 font-semibold">{comment.author.username}</Link>
                 <RichText text={comment.body} />
               </p>
-              <time dateTime={comment.created_at} className="text-xs text-muted-foreground">{relativeTime(comment.created_at)}</time>
+              {comment.pending ? <span className="text-xs text-muted-foreground">Posting…</span>
+                : <time dateTime={comment.created_at} className="text-xs text-muted-foreground">{relativeTime(comment.created_at)}</time>}
             </div>
-            {me && (comment.author.id === me.id || post.author.id === me.id) ? (
+            {me && !comment.pending && (comment.author.id === me.id || post.author.id === me.id) ? (
               <button type="button" onClick={() => void remove(comment)} aria-label="Delete comment" className="rounded p-1 text-muted-foreground hover:bg-muted hover:text-destructive">
                 <Trash2 className="size-4" aria-hidden="true" />
               </button>
@@ -90,7 +71,7 @@ function Comments({ post, onCountChange }: { post: Post; onCountChange: (by: num
         <Textarea id={`comment-${post.id}`} rows={2} maxLength={MAX_COMMENT} placeholder="Add a comment…" value={body} onChange={(e) => setBody(e.target.value)} />
         <div className="flex items-center justify-between">
           <span className="text-xs text-muted-foreground">{body.length}/{MAX_COMMENT}</span>
-          <Button type="submit" size="sm" disabled={sending || !body.trim()}>Post</Button>
+          <Button type="submit" size="sm" disabled={!body.trim()}>Post</Button>
         </div>
       </form>
     </section>
@@ -125,12 +106,13 @@ function DeletePost({ post, onDeleted }: { post: Post; onDeleted: () => void }) 
   );
 }
 
-function DetailBody({ post, onCommentsChange, onDeleted }: { post: Post; onCommentsChange: (by: number) => void; onDeleted: () => void }) {
+function DetailBody({ post: loaded, onCommentsChange, onDeleted }: { post: Post; onCommentsChange: (by: number) => void; onDeleted: () => void }) {
+  const [post, watchRef] = useLivePost(loaded); // its counts live while on screen
   const me = useSession((s) => s.user);
   const { liked, count, toggle } = useLike(post);
   const alt = post.caption ? `Photo by ${post.author.username}: ${post.caption.slice(0, 120)}` : `Photo by ${post.author.username}`;
   return (
-    <article aria-label={`Post by ${post.author.username}`} className="overflow-hidden bg-card sm:rounded-2xl sm:border sm:border-border md:grid md:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
+    <article ref={watchRef} aria-label={`Post by ${post.author.username}`} className="overflow-hidden bg-card sm:rounded-2xl sm:border sm:border-border md:grid md:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
       <div className="bg-black/5">
         <MediaCarousel media={post.media} alt={alt} eager />
       </div>
@@ -143,7 +125,7 @@ function DetailBody({ post, onCommentsChange, onDeleted }: { post: Post; onComme
             <span className="font-semibold" data-testid="likes-count">{plural(count, "like")}</span>
             <span className="ml-auto text-muted-foreground">{plural(post.comments_count, "comment")}</span>
           </div>
-          <Comments post={post} onCountChange={onCommentsChange} />
+          <Comments key={post.id} post={post} onCountChange={onCommentsChange} />
           {me?.id === post.author.id ? <DeletePost post={post} onDeleted={onDeleted} /> : null}
         </div>
       </div>
