@@ -25,8 +25,11 @@ def web_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebStack]:
                     "frontend/); `make test` builds it before pytest", pytrace=False)
     require_chromium()
     database_url = create_test_database("kafkagram_web_test", migrated=False)
-    with running_up(database_url, tmp_path_factory.mktemp("web")) as ports:
-        yield WebStack(ports)
+    # Webhooks to the test's own local receiver (http, 127.0.0.1): `kafkagram up --allow-local-webhooks`.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KAFKAGRAM_ALLOW_LOCAL_WEBHOOKS", "1")
+        with running_up(database_url, tmp_path_factory.mktemp("web")) as ports:
+            yield WebStack(ports)
 
 
 @pytest.fixture(scope="module")

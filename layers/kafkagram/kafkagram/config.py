@@ -22,6 +22,8 @@ TOPICS = tuple(topics())  # the six event topics, in the catalogue's order
 # and so what a function gets by default: a local run's mail never leaves the machine.
 LOCAL_SMTP_SINK_URL = "smtp://127.0.0.1:2525"
 DEFAULT_MAIL_FROM = "kafkagram <notifications@kafkagram.localhost>"
+# Seals webhook endpoints' signing secrets locally; refused on AWS (kafkagram.webhooks.secret_box).
+LOCAL_WEBHOOK_SECRET_KEY = "local-development-only-webhook-key-never-use-in-production"
 
 
 def failure_topic(topic: str) -> str:
@@ -56,6 +58,8 @@ class Settings(BaseSettings):
     # How long published events stay in the event log (the outbox table) and consumers' processed-event
     # markers with them (kafkagram.event_log): the audit log, and what a replay can reach.
     event_log_retention_days: float = Field(default=7.0, gt=0)
+    # The key that seals webhook endpoints' signing secrets at rest (kafkagram.webhooks.SecretBox).
+    webhook_secret_key: str = Field(default=LOCAL_WEBHOOK_SECRET_KEY, min_length=32)
 
     # On AWS: Secrets Manager ARNs whose values complete the settings above (kafkagram.aws_secrets;
     # docs/deploy.md, "Secrets"). Unset locally.
@@ -63,12 +67,13 @@ class Settings(BaseSettings):
     redis_secret_arn: str | None = None
     smtp_secret_arn: str | None = None
     auth_token_secret_arn: str | None = None
+    webhook_key_secret_arn: str | None = None
 
     @model_validator(mode="after")
     def _resolve_secrets(self) -> Settings:
         """Read each secret whose ARN is set and fold it into its setting (once per Settings)."""
         if not (self.database_secret_arn or self.redis_secret_arn or self.smtp_secret_arn
-                or self.auth_token_secret_arn):
+                or self.auth_token_secret_arn or self.webhook_key_secret_arn):
             return self
         from kafkagram import aws_secrets
 
@@ -84,6 +89,9 @@ class Settings(BaseSettings):
         if self.auth_token_secret_arn:
             secret = aws_secrets.read_secret(self.auth_token_secret_arn, "AUTH_TOKEN_SECRET_ARN")
             self.auth_token_secret = aws_secrets.token_key(secret)
+        if self.webhook_key_secret_arn:
+            secret = aws_secrets.read_secret(self.webhook_key_secret_arn, "WEBHOOK_KEY_SECRET_ARN")
+            self.webhook_secret_key = aws_secrets.token_key(secret, "WEBHOOK_KEY_SECRET_ARN")
         return self
 
     @property

@@ -81,6 +81,7 @@ NOTIFICATION_CREATED = "notification-created"
 MEDIA_UPLOADED = "media-uploaded"
 MEDIA_PROCESSED = "media-processed"
 MEDIA_FAILED = "media-failed"
+WEBHOOK_PING = "webhook-ping"
 
 
 class UnknownEventType(ValueError):
@@ -302,6 +303,12 @@ _TYPES = [
          "message": _text(FAILURE_MESSAGE_MAX_LENGTH, "for people")},
         {"media_id": "5001", "owner_id": "1001", "purpose": "post", "reason": "not-an-image",
          "message": "the file is not an image that can be decoded"},
+    ),
+    EventType(
+        WEBHOOK_PING, USER_EVENTS, "user_id",
+        "A user asked for a test delivery (a ping) to one of their webhook endpoints (kafkagram.webhooks).",
+        {"user_id": _id("the endpoint's owner (the key)"), "endpoint_id": _id("the webhook endpoint to ping")},
+        {"user_id": "1001", "endpoint_id": "7001"},
     ),
 ]
 

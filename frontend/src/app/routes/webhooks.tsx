@@ -1,0 +1,5 @@
+import { WebhookSettings } from "@/features/webhooks";
+
+export function WebhooksRoute() {
+  return <WebhookSettings />;
+}
