@@ -53,14 +53,17 @@ def cmd_up(args: argparse.Namespace) -> None:
     started = time.monotonic()
     settings = get_settings()
     services = LocalServices(settings, RUN_DIR, s3_port=args.s3_port, kafka_port=args.kafka_port,
-                             smtp_port=args.smtp_port)
+                             smtp_port=args.smtp_port, postgres_port=args.postgres_port, redis_port=args.redis_port)
     try:
         services.start()
+        settings = services.settings  # DATABASE_URL and REDIS_URL: the servers found or started
         runtime = Runtime(RuntimeOptions(
             template_path=Path(args.template),
             kafka_bootstrap_servers=services.kafka_bootstrap_servers,
             # SmtpUrl: the local sink's (or SMTP_URL), as DatabaseUrl is DATABASE_URL.
             parameter_overrides={"SmtpUrl": services.smtp_url,
+                                 # Webhooks to http and local addresses: local development and tests only.
+                                 **({"AllowLocalWebhooks": "true"} if args.allow_local_webhooks else {}),
                                  **_parameter_overrides(settings, args.parameter_overrides)},
             env_vars_file=Path(args.env_vars) if args.env_vars else None,
             workers=args.workers,
@@ -281,7 +284,7 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
     import redis
 
     from kafkagram.db import connect
-    from kafkagram_local.rebuild import rebuild_counters, rebuild_timelines
+    from kafkagram_local.rebuild import rebuild_counters, rebuild_explore, rebuild_timelines
 
     settings = get_settings()
     conn = connect(settings.database_url)
@@ -292,6 +295,10 @@ def cmd_rebuild(args: argparse.Namespace) -> None:
             return
         client = redis.Redis.from_url(settings.redis_url)
         try:
+            if args.what == "explore":
+                ranked, tagged = rebuild_explore(conn, client)
+                print(f"explore rebuilt from PostgreSQL: {ranked} popular posts, {tagged} tagged posts trending")
+                return
             print(f"home timelines rebuilt from PostgreSQL: {rebuild_timelines(conn, client)} active users")
         finally:
             client.close()
@@ -383,6 +390,16 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--s3-port", type=int, default=int(os.environ.get("S3_PORT", 4566)))
     up.add_argument("--smtp-port", type=int, default=int(os.environ.get("SMTP_PORT", 2525)),
                     help="port of the local SMTP sink, started when SMTP_URL is unset (a free one if taken)")
+    up.add_argument("--postgres-port", type=int, default=int(os.environ.get("POSTGRES_PORT", 5432)),
+                    help="when DATABASE_URL is unset: the PostgreSQL on 127.0.0.1 at this port, or an embedded one "
+                         "started there (data in .run/pg) when nothing answers")
+    up.add_argument("--redis-port", type=int, default=int(os.environ.get("REDIS_PORT", 6379)),
+                    help="when REDIS_URL is unset: the Redis on 127.0.0.1 at this port, or an embedded one started "
+                         "there (data in .run/redis) when nothing answers")
+    up.add_argument("--allow-local-webhooks", action="store_true",
+                    default=os.environ.get("KAFKAGRAM_ALLOW_LOCAL_WEBHOOKS", "").lower() in ("1", "true", "yes"),
+                    help="let webhooks use http and reach local addresses (development and tests only; "
+                         "default: KAFKAGRAM_ALLOW_LOCAL_WEBHOOKS)")
     up.set_defaults(handler=cmd_up)
 
     commands.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
@@ -405,9 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=cmd_replay)
 
     rebuild = commands.add_parser("rebuild", help="recompute derived state from PostgreSQL")
-    rebuild.add_argument("what", choices=["timelines", "counters"],
+    rebuild.add_argument("what", choices=["timelines", "counters", "explore"],
                          help="timelines: active users' home timelines in Redis; counters: followers, following, "
-                              "posts, likes and comments counts")
+                              "posts, likes and comments counts; explore: popular posts and trending tags")
     rebuild.set_defaults(handler=cmd_rebuild)
 
     dlq = commands.add_parser("dlq", help="what the failure topics (<topic>-failed) hold, and redriving it")

@@ -22,14 +22,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from routes import BEARER_SCHEME, CALLER_KEY, MAX_BODY_BYTES, TAKE_KEY, admit, media_type, reads_as_json
 from routes import auth as auth_routes
 from routes import email as email_routes
+from routes import explore as explore_routes
 from routes import follows as follow_routes
 from routes import interactions as interaction_routes
 from routes import media as media_routes
 from routes import notifications as notification_routes
 from routes import posts as post_routes
 from routes import sessions as session_routes
+from routes import tags as tag_routes
 from routes import timeline as timeline_routes
 from routes import users as user_routes
+from routes import webhooks as webhook_routes
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ class Resolver(APIGatewayHttpResolver):
         if schema.components is not None and schema.components.schemas:
             for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
                 schema.components.schemas.pop(name, None)
+        webhook_routes.document_webhooks(schema)
         return schema
 
 
@@ -132,6 +136,9 @@ app.include_router(timeline_routes.router)
 app.include_router(interaction_routes.router)
 app.include_router(notification_routes.router)
 app.include_router(session_routes.router)
+app.include_router(explore_routes.router)
+app.include_router(webhook_routes.router)
+app.include_router(tag_routes.router)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,4 @@
-import { Bell, Compass, Home, LogOut, Moon, PlusSquare, Sun, User } from "lucide-react";
+import { Bell, Compass, Home, LogOut, Moon, PlusSquare, Sun, User, Webhook } from "lucide-react";
 import type { ReactNode } from "react";
 import { NavLink, Outlet, useNavigate } from "react-router";
 import { UserAvatar } from "@/components/ui/avatar";
@@ -63,6 +63,9 @@ export function Layout() {
           <button type="button" onClick={() => setTheme(dark ? "light" : "dark")} aria-label={dark ? "Switch to light mode" : "Switch to dark mode"} className="rounded-lg p-2 hover:bg-muted">
             {dark ? <Sun className="size-5" aria-hidden="true" /> : <Moon className="size-5" aria-hidden="true" />}
           </button>
+          <NavLink to="/settings/webhooks" aria-label="Webhooks" className="rounded-lg p-2 hover:bg-muted">
+            <Webhook className="size-5" aria-hidden="true" />
+          </NavLink>
           <button type="button" onClick={() => void signOut()} aria-label="Log out" className="rounded-lg p-2 hover:bg-muted">
             <LogOut className="size-5" aria-hidden="true" />
           </button>
@@ -79,6 +82,9 @@ export function Layout() {
         <NavItem to={user ? `/u/${user.username}` : "/"} label="Profile" icon={user ? <UserAvatar user={user} className="size-6" /> : <User className={icon} aria-hidden="true" />} />
         <div className="mt-auto hidden gap-1 md:grid">
           <ConnectionState />
+          <NavLink to="/settings/webhooks" className="flex items-center gap-3 rounded-xl p-3 text-sm hover:bg-muted">
+            <Webhook className="size-5" aria-hidden="true" /> Webhooks
+          </NavLink>
           <button type="button" onClick={() => setTheme(dark ? "light" : "dark")} className="flex items-center gap-3 rounded-xl p-3 text-sm hover:bg-muted">
             {dark ? <Sun className="size-5" aria-hidden="true" /> : <Moon className="size-5" aria-hidden="true" />}
             {dark ? "Light mode" : "Dark mode"}

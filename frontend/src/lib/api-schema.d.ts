@@ -215,6 +215,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove a webhook endpoint */
+        delete: operations["delete_webhook_api_me_webhooks__webhook_id__delete"];
+        options?: never;
+        head?: never;
+        /** Change a webhook's kinds, or pause or resume it */
+        patch: operations["update_webhook_api_me_webhooks__webhook_id__patch"];
+        trace?: never;
+    };
+    "/api/me/webhooks/{webhook_id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a ping to a webhook
+         * @description A `ping` delivery, through the same path as every event (even to a paused endpoint); its result appears in the endpoint's deliveries.
+         */
+        post: operations["ping_webhook_api_me_webhooks__webhook_id__ping_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook's last deliveries
+         * @description Newest first, each with every attempt: status code, duration and error.
+         */
+        get: operations["list_deliveries_api_me_webhooks__webhook_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tags/{tag}/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A hashtag's published posts, newest first */
+        get: operations["tag_posts_api_tags__tag__posts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/register": {
         parameters: {
             query?: never;
@@ -511,8 +586,354 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/explore/posts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Popular recent posts from people the caller does not follow
+         * @description The best 300 posts of the last days by likes and comments, decayed by age, without the caller's own and followed authors' posts. Ranked again at each request: a later page may repeat a post of an earlier one (drop ids already shown).
+         */
+        get: operations["explore_posts_api_explore_posts_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/explore/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** People followed by people the caller follows */
+        get: operations["explore_people_api_explore_people_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/explore/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tags most posted in the last hours */
+        get: operations["explore_tags_api_explore_tags_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's webhook endpoints */
+        get: operations["list_webhooks_api_me_webhooks_get"];
+        put?: never;
+        /**
+         * Add a webhook endpoint
+         * @description An https URL (no credentials, public addresses only) and the event kinds to deliver; at most 10 per account. The answer holds the signing secret, which is never shown again.
+         */
+        post: operations["create_webhook_api_me_webhooks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    follow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone started following you
+         * @description Signed: `X-Kafkagram-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>` (docs/webhooks.md); `X-Kafkagram-Delivery` is the delivery id, `X-Kafkagram-Event` the kind.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "X-Kafkagram-Signature": string;
+                    "X-Kafkagram-Delivery": string;
+                    "X-Kafkagram-Event": "follow";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["FollowPayload"];
+                };
+            };
+            responses: {
+                /** @description Delivered (any 2xx); any other answer, or none within 5 s, is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    like: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone liked your post
+         * @description Signed: `X-Kafkagram-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>` (docs/webhooks.md); `X-Kafkagram-Delivery` is the delivery id, `X-Kafkagram-Event` the kind.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "X-Kafkagram-Signature": string;
+                    "X-Kafkagram-Delivery": string;
+                    "X-Kafkagram-Event": "like";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LikePayload"];
+                };
+            };
+            responses: {
+                /** @description Delivered (any 2xx); any other answer, or none within 5 s, is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone commented on your post
+         * @description Signed: `X-Kafkagram-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>` (docs/webhooks.md); `X-Kafkagram-Delivery` is the delivery id, `X-Kafkagram-Event` the kind.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "X-Kafkagram-Signature": string;
+                    "X-Kafkagram-Delivery": string;
+                    "X-Kafkagram-Event": "comment";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CommentPayload"];
+                };
+            };
+            responses: {
+                /** @description Delivered (any 2xx); any other answer, or none within 5 s, is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    mention: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone mentioned you in a caption or a comment
+         * @description Signed: `X-Kafkagram-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>` (docs/webhooks.md); `X-Kafkagram-Delivery` is the delivery id, `X-Kafkagram-Event` the kind.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "X-Kafkagram-Signature": string;
+                    "X-Kafkagram-Delivery": string;
+                    "X-Kafkagram-Event": "mention";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["MentionPayload"];
+                };
+            };
+            responses: {
+                /** @description Delivered (any 2xx); any other answer, or none within 5 s, is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "post-published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Your post was published (its media processed)
+         * @description Signed: `X-Kafkagram-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>` (docs/webhooks.md); `X-Kafkagram-Delivery` is the delivery id, `X-Kafkagram-Event` the kind.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "X-Kafkagram-Signature": string;
+                    "X-Kafkagram-Delivery": string;
+                    "X-Kafkagram-Event": "post-published";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PostPublishedPayload"];
+                };
+            };
+            responses: {
+                /** @description Delivered (any 2xx); any other answer, or none within 5 s, is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A test delivery (POST /api/me/webhooks/{id}/ping)
+         * @description Signed: `X-Kafkagram-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the endpoint's secret>` (docs/webhooks.md); `X-Kafkagram-Delivery` is the delivery id, `X-Kafkagram-Event` the kind.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    "X-Kafkagram-Signature": string;
+                    "X-Kafkagram-Delivery": string;
+                    "X-Kafkagram-Event": "ping";
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["PingPayload"];
+                };
+            };
+            responses: {
+                /** @description Delivered (any 2xx); any other answer, or none within 5 s, is retried */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** AddCommentRequest */
@@ -522,6 +943,28 @@ export interface components {
              * @description 1 to 2200 characters; @mentions (at most 20 distinct) notify existing users
              */
             body: string;
+        };
+        /** AttemptOut */
+        AttemptOut: {
+            /** Attempt */
+            attempt: number;
+            /**
+             * Attempted At
+             * Format: date-time
+             */
+            attempted_at: string;
+            /**
+             * Status Code
+             * @description the endpoint's HTTP status; null when there was no answer
+             */
+            status_code: number | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /**
+             * Error
+             * @description why it failed (timeout, refused address, HTTP 500...), null on 2xx
+             */
+            error: string | null;
         };
         /** ChangePasswordRequest */
         ChangePasswordRequest: {
@@ -593,6 +1036,77 @@ export interface components {
              * @description 1 to 10 of the caller's uploaded post media, in order
              */
             media_ids: string[];
+        };
+        /** CreateWebhookRequest */
+        CreateWebhookRequest: {
+            /**
+             * Url
+             * @description https URL without credentials; its host must resolve to public addresses only
+             */
+            url: string;
+            /**
+             * Kinds
+             * @description the event kinds to deliver: follow, like, comment, mention, post-published
+             */
+            kinds: ("follow" | "like" | "comment" | "mention" | "post-published")[];
+        };
+        /** CreatedWebhook */
+        CreatedWebhook: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /** Kinds */
+            kinds: string[];
+            /** Paused */
+            paused: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Secret
+             * @description signs every delivery (X-Kafkagram-Signature); shown this once only
+             */
+            secret: string;
+        };
+        /** DeliveryList */
+        DeliveryList: {
+            /**
+             * Items
+             * @description the last deliveries, newest first
+             */
+            items: components["schemas"]["DeliveryOut"][];
+        };
+        /** DeliveryOut */
+        DeliveryOut: {
+            /**
+             * Id
+             * @description the X-Kafkagram-Delivery header (and the payload's id)
+             */
+            id: string;
+            /** Event Id */
+            event_id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "delivered" | "failed";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Attempts */
+            attempts: components["schemas"]["AttemptOut"][];
         };
         /** EmailVerified */
         EmailVerified: {
@@ -775,6 +1289,14 @@ export interface components {
              * @description pass as `cursor` for the next page; null on the last page
              */
             next_cursor: string | null;
+        };
+        /** PingOut */
+        PingOut: {
+            /**
+             * Event Id
+             * @description the webhook-ping event; its delivery appears in the endpoint's deliveries
+             */
+            event_id: string;
         };
         /** PostMediaOut */
         PostMediaOut: {
@@ -995,6 +1517,23 @@ export interface components {
              */
             current: boolean;
         };
+        /** SuggestionList */
+        SuggestionList: {
+            /**
+             * Items
+             * @description most mutuals first; empty until the caller follows someone
+             */
+            items: components["schemas"]["SuggestionOut"][];
+        };
+        /** SuggestionOut */
+        SuggestionOut: {
+            user: components["schemas"]["UserSummaryOut"];
+            /**
+             * Mutual Count
+             * @description how many of the people the caller follows follow this user
+             */
+            mutual_count: number;
+        };
         /** Tokens */
         Tokens: {
             /**
@@ -1023,6 +1562,32 @@ export interface components {
              * @description seconds the session lasts without a refresh
              */
             refresh_expires_in: number;
+        };
+        /** TrendingTagOut */
+        TrendingTagOut: {
+            /**
+             * Tag
+             * @description lowercase, without #
+             */
+            tag: string;
+            /**
+             * Posts
+             * @description posts of the window that carry it
+             */
+            posts: number;
+        };
+        /** TrendingTags */
+        TrendingTags: {
+            /**
+             * Items
+             * @description most posted first
+             */
+            items: components["schemas"]["TrendingTagOut"][];
+            /**
+             * Window Hours
+             * @description how far back posts are counted
+             */
+            window_hours: number;
         };
         /** UnreadCount */
         UnreadCount: {
@@ -1054,6 +1619,19 @@ export interface components {
              * @description the kinds to email, replacing the current list; [] turns notification email off
              */
             email_notifications?: ("like" | "comment" | "follow" | "mention")[] | null;
+        };
+        /** UpdateWebhookRequest */
+        UpdateWebhookRequest: {
+            /**
+             * Kinds
+             * @description new event kinds; omit to keep them
+             */
+            kinds?: ("follow" | "like" | "comment" | "mention" | "post-published")[] | null;
+            /**
+             * Paused
+             * @description true pauses deliveries (pings still go); omit to keep
+             */
+            paused?: boolean | null;
         };
         /** UserPage */
         UserPage: {
@@ -1117,6 +1695,240 @@ export interface components {
              * @description the token from the link (after `#token=` in /verify-email)
              */
             token: string;
+        };
+        /** WebhookList */
+        WebhookList: {
+            /** Items */
+            items: components["schemas"]["WebhookOut"][];
+        };
+        /** WebhookOut */
+        WebhookOut: {
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /** Kinds */
+            kinds: string[];
+            /** Paused */
+            paused: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** FollowData */
+        FollowData: {
+            /**
+             * Follower Id
+             * @description who started following you
+             */
+            follower_id: string;
+        };
+        /** FollowPayload */
+        FollowPayload: {
+            /**
+             * Id
+             * @description the delivery id (also X-Kafkagram-Delivery): the same on every retry
+             */
+            id: string;
+            /**
+             * Created At
+             * @description when the event happened, ISO 8601 UTC
+             */
+            created_at: string;
+            /**
+             * Event Id
+             * @description the kafkagram event behind it
+             */
+            event_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "follow";
+            data: components["schemas"]["FollowData"];
+        };
+        /** LikeData */
+        LikeData: {
+            /** Post Id */
+            post_id: string;
+            /**
+             * User Id
+             * @description who liked your post
+             */
+            user_id: string;
+        };
+        /** LikePayload */
+        LikePayload: {
+            /**
+             * Id
+             * @description the delivery id (also X-Kafkagram-Delivery): the same on every retry
+             */
+            id: string;
+            /**
+             * Created At
+             * @description when the event happened, ISO 8601 UTC
+             */
+            created_at: string;
+            /**
+             * Event Id
+             * @description the kafkagram event behind it
+             */
+            event_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "like";
+            data: components["schemas"]["LikeData"];
+        };
+        /** CommentData */
+        CommentData: {
+            /** Post Id */
+            post_id: string;
+            /** Comment Id */
+            comment_id: string;
+            /**
+             * User Id
+             * @description the comment's author
+             */
+            user_id: string;
+            /** Text */
+            text: string;
+        };
+        /** CommentPayload */
+        CommentPayload: {
+            /**
+             * Id
+             * @description the delivery id (also X-Kafkagram-Delivery): the same on every retry
+             */
+            id: string;
+            /**
+             * Created At
+             * @description when the event happened, ISO 8601 UTC
+             */
+            created_at: string;
+            /**
+             * Event Id
+             * @description the kafkagram event behind it
+             */
+            event_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "comment";
+            data: components["schemas"]["CommentData"];
+        };
+        /** MentionData */
+        MentionData: {
+            /** Post Id */
+            post_id: string;
+            /**
+             * Comment Id
+             * @description the comment that mentions you; null for a caption
+             */
+            comment_id: string | null;
+            /**
+             * User Id
+             * @description who mentioned you
+             */
+            user_id: string;
+            /**
+             * Text
+             * @description the caption or comment
+             */
+            text: string;
+        };
+        /** MentionPayload */
+        MentionPayload: {
+            /**
+             * Id
+             * @description the delivery id (also X-Kafkagram-Delivery): the same on every retry
+             */
+            id: string;
+            /**
+             * Created At
+             * @description when the event happened, ISO 8601 UTC
+             */
+            created_at: string;
+            /**
+             * Event Id
+             * @description the kafkagram event behind it
+             */
+            event_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "mention";
+            data: components["schemas"]["MentionData"];
+        };
+        /** PostPublishedData */
+        PostPublishedData: {
+            /** Post Id */
+            post_id: string;
+            /** Caption */
+            caption: string;
+        };
+        /** PostPublishedPayload */
+        PostPublishedPayload: {
+            /**
+             * Id
+             * @description the delivery id (also X-Kafkagram-Delivery): the same on every retry
+             */
+            id: string;
+            /**
+             * Created At
+             * @description when the event happened, ISO 8601 UTC
+             */
+            created_at: string;
+            /**
+             * Event Id
+             * @description the kafkagram event behind it
+             */
+            event_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "post-published";
+            data: components["schemas"]["PostPublishedData"];
+        };
+        /** PingData */
+        PingData: {
+            /** Endpoint Id */
+            endpoint_id: string;
+        };
+        /** PingPayload */
+        PingPayload: {
+            /**
+             * Id
+             * @description the delivery id (also X-Kafkagram-Delivery): the same on every retry
+             */
+            id: string;
+            /**
+             * Created At
+             * @description when the event happened, ISO 8601 UTC
+             */
+            created_at: string;
+            /**
+             * Event Id
+             * @description the kafkagram event behind it
+             */
+            event_id: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "ping";
+            data: components["schemas"]["PingData"];
         };
     };
     responses: never;
@@ -2119,6 +2931,320 @@ export interface operations {
             };
             /** @description No such session of the caller's */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_webhook_api_me_webhooks__webhook_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the webhook's id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed, with its deliveries */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_webhook_api_me_webhooks__webhook_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the webhook's id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is declared as something other than application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ping_webhook_api_me_webhooks__webhook_id__ping_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the webhook's id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PingOut"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_deliveries_api_me_webhooks__webhook_id__deliveries_get: {
+        parameters: {
+            query?: {
+                /** @description how many (default 20) */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description the webhook's id */
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such webhook endpoint of the caller's */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    tag_posts_api_tags__tag__posts_get: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page; omit for the first */
+                cursor?: string | null;
+                /** @description page size (default 20) */
+                limit?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description the hashtag without '#': 1 to 100 letters, digits or underscores, any case (tags are stored lowercase) */
+                tag: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostPage"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3276,6 +4402,274 @@ export interface operations {
             };
             /** @description The current password is wrong */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is larger than 65536 bytes */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The body is declared as something other than application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    explore_posts_api_explore_posts_get: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page; omit for the first */
+                cursor?: string | null;
+                /** @description page size (default 24) */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostPage"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    explore_people_api_explore_people_get: {
+        parameters: {
+            query?: {
+                /** @description at most (default 10) */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SuggestionList"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    explore_tags_api_explore_tags_get: {
+        parameters: {
+            query?: {
+                /** @description at most (default 10) */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendingTags"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_webhooks_api_me_webhooks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Rate limit reached; see the Retry-After header */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_webhook_api_me_webhooks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created; `secret` is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Invalid input (the message names the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, invalid or expired credentials */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -14,25 +14,31 @@ from tests.support.repo import TEMPLATE
 from tests.unit.deploy.test_template import AWS_ACCOUNT, AWS_PARAMETERS, AWS_REGION
 
 DATABASE, REDIS, SMTP, TOKEN = "DatabaseSecretArn", "RedisSecretArn", "SmtpSecretArn", "AuthTokenSecretArn"
+WEBHOOK_KEY = "WebhookSecretKeyArn"  # opens webhook endpoints' signing secrets (kafkagram.webhooks)
 # The secrets each function may read. Only the API and the WebSocket $connect function verify access
 # tokens, so only they read the signing key; the upload processor parses untrusted images and gets the
 # database secret alone.
 SECRETS: dict[str, set[str]] = {
     "RecorderFunction": {DATABASE},
-    "ApiFunction": {DATABASE, REDIS, TOKEN},
+    "ApiFunction": {DATABASE, REDIS, TOKEN, WEBHOOK_KEY},
     "ProcessUploadFunction": {DATABASE},
     "PublishPostFunction": {DATABASE},
     "MediaCleanupFunction": {DATABASE},
     "FanOutFunction": {DATABASE, REDIS},
     "FollowGraphFunction": {DATABASE, REDIS},
+    "ExploreFunction": {DATABASE, REDIS},
     "NotifyFunction": {DATABASE},
     "NotifyEmailFunction": {DATABASE, SMTP},
+    # It reaches the internet: the database and the key of the endpoints' secrets, nothing else.
+    "WebhooksFunction": {DATABASE, WEBHOOK_KEY},
     "OutboxRelayFunction": {DATABASE},
     "EventLogRetentionFunction": {DATABASE},
     "PushFunction": {REDIS},
     "WebSocketConnectFunction": {REDIS, TOKEN},
     "WebSocketDisconnectFunction": {REDIS},
     "WebSocketPingFunction": {REDIS},
+    "WebSocketWatchFunction": {DATABASE, REDIS},
+    "PostStatsFunction": {DATABASE, REDIS},
 }
 # The S3 actions each function may perform, per object prefix ("" = the bucket itself).
 S3: dict[str, dict[str, set[str]]] = {
@@ -44,7 +50,7 @@ S3: dict[str, dict[str, set[str]]] = {
     "MediaCleanupFunction": {"uploads/*": {"s3:DeleteObject"}, "media/*": {"s3:DeleteObject"}},
 }
 SECRET_VARIABLES = {"DATABASE_SECRET_ARN": DATABASE, "REDIS_SECRET_ARN": REDIS, "SMTP_SECRET_ARN": SMTP,
-                    "AUTH_TOKEN_SECRET_ARN": TOKEN}
+                    "AUTH_TOKEN_SECRET_ARN": TOKEN, "WEBHOOK_KEY_SECRET_ARN": WEBHOOK_KEY}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +75,7 @@ def statements(template: Template, logical_id: str) -> list[dict[str, Any]]:
 
 
 def readable_secrets(template: Template, logical_id: str) -> set[str]:
-    by_arn = {AWS_PARAMETERS[name]: name for name in (DATABASE, REDIS, SMTP, TOKEN)}
+    by_arn = {AWS_PARAMETERS[name]: name for name in (DATABASE, REDIS, SMTP, TOKEN, WEBHOOK_KEY)}
     readable = set()
     for statement in statements(template, logical_id):
         actions = as_list(statement["Action"])

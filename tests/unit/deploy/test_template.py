@@ -38,10 +38,12 @@ AWS_PARAMETERS = {
     "AuthTokenSecretArn": f"arn:aws:secretsmanager:{AWS_REGION}:{AWS_ACCOUNT}:secret:kafkagram-token-AbCdEf",
     "SmtpUrl": "smtps://email-smtp.eu-west-1.amazonaws.com:465",
     "SmtpSecretArn": f"arn:aws:secretsmanager:{AWS_REGION}:{AWS_ACCOUNT}:secret:kafkagram-smtp-AbCdEf",
+    "WebhookSecretKeyArn": f"arn:aws:secretsmanager:{AWS_REGION}:{AWS_ACCOUNT}:secret:kafkagram-webhooks-AbCdEf",
 }
 # The variables that name a secret, and the parameter each comes from (kafkagram.config.Settings reads them).
 SECRET_VARIABLES = {"DATABASE_SECRET_ARN": "DatabaseSecretArn", "REDIS_SECRET_ARN": "RedisSecretArn",
-                    "AUTH_TOKEN_SECRET_ARN": "AuthTokenSecretArn", "SMTP_SECRET_ARN": "SmtpSecretArn"}
+                    "AUTH_TOKEN_SECRET_ARN": "AuthTokenSecretArn", "SMTP_SECRET_ARN": "SmtpSecretArn",
+                    "WEBHOOK_KEY_SECRET_ARN": "WebhookSecretKeyArn"}
 CREDENTIALS_IN_URL = re.compile(r"://[^/@\s]+:[^/@\s]+@")
 
 

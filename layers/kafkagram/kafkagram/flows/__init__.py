@@ -11,4 +11,6 @@ owns its transactions (`kafkagram.db.Database`), and is idempotent, as at-least-
     notify_email   notification-created                    one email per unread notification group
     push           timeline-updated, notification-created  every open WebSocket of the recipient
     media_cleanup  post-deleted, media-processed           a deleted post's media gone; never attached ones swept
+    explore        posts, likes, comments                  Explore's popular posts and trending tags in Redis
+    post_stats     likes, comments                         current counts to every WebSocket watching the post
 """
