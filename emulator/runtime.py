@@ -103,15 +103,18 @@ def _poller_process(template_path: str, parameter_overrides: dict[str, str], fun
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the runtime's; it sends us SIGTERM
     set_process_title(f"poller {function_id}.{event_name}")
+    # Watched from the start: a runtime killed while its pollers start (20 of them take seconds on 2
+    # cores) must not leave them to connect, warm sandboxes and poll for nobody.
+    started: list[Any] = []
+    threading.Thread(target=_stop_when_orphaned, daemon=True, args=(
+        parent_pid, lambda: started[0].stop() if started else os._exit(1))).start()
     template = parse_template(Path(template_path), parameter_overrides)
     function = template.functions[function_id]
     event = next(e for e in function.events if e.name == event_name)
     poller = Poller(mapping_from_event(function, event), PollerOptions(**options),
                     report=lambda stats: reports.put((os.getpid(), stats)), nudge_fd=nudges.fileno())
     signal.signal(signal.SIGTERM, lambda *_: _stop_within(POLLER_STOP_DEADLINE_S, poller.stop))
-    # The parent's pid comes from the parent: os.getppid() here is already 1 if the runtime died while
-    # this process started, and a poller orphaned that way would poll forever.
-    threading.Thread(target=_stop_when_orphaned, args=(parent_pid, poller.stop), daemon=True).start()
+    started.append(poller)
     Poller.tune_process()
     poller.run()
 

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
@@ -15,6 +16,8 @@ from confluent_kafka import Producer
 from kafkagram.db import connect, transaction
 from kafkagram.events import new_event
 from kafkagram.outbox import enqueue, enqueue_many
+from kafkagram_local.bench import process_tree
+from tests.support.leftovers import describe
 from tests.support.repo import REPO
 from tests.support.services import free_port
 from tests.support.up import read_log, status, up_environment
@@ -89,6 +92,13 @@ def test_unreachable_service_fails_fast_with_one_line(variable, value, expected)
     assert "start it" in lines[0]
 
 
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 @pytest.mark.slow
 def test_up_again_after_a_crash(fresh_database, tmp_path):
     ports, env = up_environment(fresh_database, tmp_path)
@@ -101,9 +111,15 @@ def test_up_again_after_a_crash(fresh_database, tmp_path):
                      message=f"`up` ({attempt}) to print ready")
             assert "ready in" in read_log(log), read_log(log)
             assert status(ports["status"])["RecorderFunction.UserEvents"]["workers"]
+            started = [pid for pid in process_tree(up.pid) if pid != up.pid]  # pollers, sandboxes, servers
         finally:
             up.kill() if attempt == "first" else up.send_signal(signal.SIGINT)
             up.wait(timeout=60)
+        # However `up` ends (kill -9 the first time), nothing it started outlives it.
+        assert started
+        wait_for(lambda started=started: not [pid for pid in started if alive(pid)], timeout=60,
+                 message=f"the processes of `up` ({attempt}) to exit: still "
+                         f"{[describe(pid) for pid in started if alive(pid)]}")
 
 
 @pytest.mark.slow
