@@ -281,7 +281,7 @@ class Runtime:
 
     def nudge(self, topics: Iterable[str]) -> int:
         """Wake the pollers of these topics now: call it right after producing to them, so a sleeping
-        poller fetches at once instead of at its next look (within a second). Cheap and non-blocking
+        poller fetches at once instead of at its next look (within LOOK_INTERVAL_S, 2 s). Cheap and non-blocking
         (a write to a pipe per poller); safe from any thread. Returns how many pollers were nudged."""
         wanted = {topics} if isinstance(topics, str) else set(topics)
         nudged = 0

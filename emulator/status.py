@@ -130,7 +130,7 @@ class StatusBoard:
             "duration_ms_p99": None if p99 is None else round(p99, 2),
             "records_per_second": round(sum(n for _, n in figures.recent_records) / RATE_WINDOW_S, 1),
             "lag": sum(p["lag"] for p in partitions.values()),
-            # Sleeping pollers fetch nothing until nudged or their next look (about once a second).
+            # Sleeping pollers fetch nothing until nudged or their next look (every LOOK_INTERVAL_S, 2 s).
             "asleep": bool(sleep) and all(asleep for asleep, *_ in sleep),
             "looks": sum(looks for _, looks, _, _ in sleep),
             "nudges": sum(nudges for _, _, nudges, _ in sleep),
@@ -157,7 +157,7 @@ def fetch_status(host: str, port: int) -> dict[str, Any]:
 
 def nudge(host: str, port: int, topics: list[str], timeout_s: float = 2.0) -> int | None:
     """Ask a running runtime to wake its pollers of `topics` now (POST /nudge): how many it woke, or
-    None when no runtime answers (its pollers then find the records within about a second anyway)."""
+    None when no runtime answers (its pollers then find the records within about 2 s anyway)."""
     request = urllib.request.Request(f"http://{host}:{port}/nudge", method="POST",
                                      data=json.dumps({"topics": topics}).encode(),
                                      headers={"Content-Type": "application/json"})

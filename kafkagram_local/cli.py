@@ -247,7 +247,7 @@ def cmd_produce(args: argparse.Namespace) -> None:
         _fail(f"could not produce to {args.topic} on {servers}")
     from emulator.status import nudge
 
-    nudge(args.host, args.status_port, [args.topic])  # a running `up` fetches it at once (else within ~1 s)
+    nudge(args.host, args.status_port, [args.topic])  # a running `up` fetches it at once (else within ~2 s)
     print(f"produced 1 record to {args.topic}")
 
 

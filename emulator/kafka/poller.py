@@ -13,7 +13,7 @@ a `KafkaRecord` of each record.
 Idle pollers sleep: when nothing has arrived for `hot_s`, the poller pauses its partitions (no fetch
 requests at all) and wakes when nudged (`nudge_fd` readable: the runtime's `nudge(topics)`), or when a
 look (every `look_interval_s`: one request for the partitions' end offsets) finds records, so records
-from producers that do not nudge arrive within about a second.
+from producers that do not nudge arrive within about LOOK_INTERVAL_S.
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ MIN_CONSUME_BATCH = 1000
 MAX_PARTITION_TASKS = 256
 # Sleeping when idle: fetch for HOT_S after the last record or nudge, then pause every partition.
 HOT_S = 1.0
-LOOK_INTERVAL_S = 1.0  # a sleeping poller looks this often (records from producers that do not nudge)
+# A sleeping poller looks this often (records from producers that do not nudge). 2 s, not 1: with 20
+# mappings, looks every second kept an idle `make up` at 3.2 % of a core (target <= 3 %); now 2.3 %.
+LOOK_INTERVAL_S = 2.0
 LOOK_WINDOW_S = 0.06  # after a late nudge: over two fetch.wait.max.ms, so a fetch that starts after it completes
 ASLEEP_SERVICE_S = 1.0  # a sleeping poller still serves the consumer (rebalances) this often
 WAKE_QUERY_TIMEOUT_S = 2.0
