@@ -5,8 +5,6 @@ API Gateway's management API at WEBSOCKET_ENDPOINT over pooled connections, as p
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,35 +18,18 @@ from kafkagram.events.reading import PostInteraction
 from kafkagram.flows.post_stats import STATS_TYPES, push_post_stats
 from kafkagram.observability import count, metrics
 from kafkagram.store.posts import PostStats, post_stats
-from kafkagram.websocket_api import ManagementApi
+from kafkagram.websocket_api import SandboxSender
 
 logger = Logger()
 clients = Clients()  # settings read and clients made at the first record
 # Sends in flight per sandbox (as push): each waits on API Gateway's answer.
 STATS_CONCURRENCY = 64
-# One loop per sandbox, kept across invocations, so the pooled connections stay open between batches.
-_loop = asyncio.new_event_loop()
-_api: ManagementApi | None = None
-
-
-def management_api() -> ManagementApi:
-    global _api
-    if _api is None:
-        _api = _loop.run_until_complete(_new_api())
-    return _api
-
-
-async def _new_api() -> ManagementApi:  # the client's connection pool belongs to the loop it is made on
-    return ManagementApi(os.environ["WEBSOCKET_ENDPOINT"], os.environ.get("AWS_REGION", "us-east-1"),
-                         STATS_CONCURRENCY)
+sender = SandboxSender(STATS_CONCURRENCY)
 
 
 def reset_management_api() -> None:
     """Forget the client (tests point WEBSOCKET_ENDPOINT elsewhere)."""
-    global _api
-    if _api is not None:
-        _loop.run_until_complete(_api.close())
-        _api = None
+    sender.reset()
 
 
 def read_stats(post_ids: Sequence[int]) -> list[PostStats]:
@@ -58,8 +39,8 @@ def read_stats(post_ids: Sequence[int]) -> list[PostStats]:
 def send_stats(events: Sequence[Event]) -> int | None:
     # Every event read before anything is sent: one the function cannot read is diverted first.
     post_ids = [read_data(event, PostInteraction).post_id for event in events]
-    report = _loop.run_until_complete(push_post_stats(clients.watchers, read_stats, management_api().post_to_connection,
-                                                      post_ids, STATS_CONCURRENCY))
+    report = sender.run(push_post_stats(clients.watchers, read_stats, sender.post_to_connection, post_ids,
+                                        STATS_CONCURRENCY))
     logger.info("post stats", extra={"events": len(events), "watched": report.watched, "throttled": report.throttled,
                                      "frames": report.frames, "delivered": report.delivered,
                                      "gone": len(report.gone), "failed": report.failed})

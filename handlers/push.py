@@ -5,8 +5,6 @@ connection may get an update twice (clients de-duplicate by the envelope's id)."
 
 from __future__ import annotations
 
-import asyncio
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,40 +16,22 @@ from kafkagram.clients import Clients
 from kafkagram.events import Event
 from kafkagram.flows.push import PUSHED_TYPES, push_all
 from kafkagram.observability import count, metrics
-from kafkagram.websocket_api import ManagementApi
+from kafkagram.websocket_api import SandboxSender
 
 logger = Logger()
 clients = Clients()  # settings read and clients made at the first record
 # Sends in flight per sandbox: each waits on API Gateway's answer, so many overlap on one connection pool.
 PUSH_CONCURRENCY = 64
-# One loop per sandbox, kept across invocations, so the pooled connections stay open between batches.
-_loop = asyncio.new_event_loop()
-_api: ManagementApi | None = None
-
-
-def management_api() -> ManagementApi:
-    global _api
-    if _api is None:
-        _api = _loop.run_until_complete(_new_api())
-    return _api
-
-
-async def _new_api() -> ManagementApi:  # the client's connection pool belongs to the loop it is made on
-    return ManagementApi(os.environ["WEBSOCKET_ENDPOINT"], os.environ.get("AWS_REGION", "us-east-1"),
-                         PUSH_CONCURRENCY)
+sender = SandboxSender(PUSH_CONCURRENCY)
 
 
 def reset_management_api() -> None:
     """Forget the client (tests point WEBSOCKET_ENDPOINT elsewhere)."""
-    global _api
-    if _api is not None:
-        _loop.run_until_complete(_api.close())
-        _api = None
+    sender.reset()
 
 
 def push_events(events: Sequence[Event]) -> int | None:
-    api = management_api()
-    report = _loop.run_until_complete(push_all(clients.registry, api.post_to_connection, events, PUSH_CONCURRENCY))
+    report = sender.run(push_all(clients.registry, sender.post_to_connection, events, PUSH_CONCURRENCY))
     logger.info("pushed", extra={"events": len(events), "frames": report.frames, "delivered": report.delivered,
                                  "gone": len(report.gone), "first_failed": report.first_failed})
     count("FramesDelivered", report.delivered)

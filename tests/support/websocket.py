@@ -89,6 +89,37 @@ def serve_gateway(template: Template, pools: Mapping[str, FunctionPool], records
         yield Served(gateway, host, records)
 
 
+# template.yaml's WebSocket route functions (the gateway refuses to start without one for every route).
+TEMPLATE_WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction",
+                         "WebSocketWatchFunction")
+
+
+@contextmanager
+def template_websocket_api(records: Path, **environment: str) -> Iterator[Served]:
+    """template.yaml's WebSocket API on a free port, its route functions in sandboxes using test Redis
+    (and `environment`), their management endpoint rewritten to this gateway."""
+    from emulator.template import parse_template
+    from emulator.websocket.spec import local_endpoint_rewrites, rewrite_environment
+    from tests.support.repo import REPO
+    from tests.support.services import REDIS_TEST_URL
+
+    template = parse_template(REPO / "template.yaml")
+    sock = listening_socket()
+    rewrites = local_endpoint_rewrites(template, f"http://127.0.0.1:{sock.getsockname()[1]}")
+    pools = {}
+    try:
+        for logical_id in TEMPLATE_WS_FUNCTIONS:
+            spec = template.functions[logical_id]
+            pools[logical_id] = FunctionPool(spec, region=template.region, max_workers=2, extra_env={
+                **LOCAL_CREDENTIALS, "REDIS_URL": REDIS_TEST_URL, **environment,
+                **rewrite_environment(spec.environment, rewrites)})
+        with serve_gateway(template, pools, records, sock=sock) as served:
+            yield served
+    finally:
+        for pool in pools.values():
+            pool.close()
+
+
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
     """Poll until `condition()` is truthy and return it; fail naming `what` at the deadline."""
     return wait_until(condition, timeout=timeout, message=what)

@@ -12,10 +12,11 @@ a revoked session closes the WebSockets opened with that session's tokens.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 import aiohttp
@@ -24,6 +25,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.session import get_session
+
+T = TypeVar("T")
 
 SERVICE = "execute-api"
 CONNECT_TIMEOUT_S = 2.0
@@ -92,3 +95,34 @@ def _management_client(endpoint: str) -> Any:
                         region_name=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
                         config=Config(retries={"max_attempts": 2}, connect_timeout=CONNECT_TIMEOUT_S,
                                       read_timeout=REQUEST_TIMEOUT_S))
+
+
+class SandboxSender:
+    """A ManagementApi for a function that sends frames, with the event loop it lives on: one per
+    sandbox, kept across invocations, so the pooled connections stay open between batches. The client
+    is made at the first send, from WEBSOCKET_ENDPOINT (push and post_stats both send this way)."""
+
+    def __init__(self, concurrency: int) -> None:
+        self.concurrency = concurrency
+        self._loop = asyncio.new_event_loop()
+        self._api: ManagementApi | None = None
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run `work` to its end on the sender's loop."""
+        return self._loop.run_until_complete(work)
+
+    @property
+    def post_to_connection(self) -> Callable[[str, bytes], Awaitable[bool]]:
+        if self._api is None:
+            self._api = self.run(self._new_api())
+        return self._api.post_to_connection
+
+    def reset(self) -> None:
+        """Forget the client (tests point WEBSOCKET_ENDPOINT elsewhere)."""
+        if self._api is not None:
+            self.run(self._api.close())
+            self._api = None
+
+    async def _new_api(self) -> ManagementApi:  # the client's connection pool belongs to the loop it is made on
+        return ManagementApi(os.environ["WEBSOCKET_ENDPOINT"], os.environ.get("AWS_REGION", "us-east-1"),
+                             self.concurrency)

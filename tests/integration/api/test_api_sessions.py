@@ -16,43 +16,27 @@ import redis
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from emulator.sandbox import FunctionPool
-from emulator.template import Template, parse_template
-from emulator.websocket.spec import local_endpoint_rewrites, rewrite_environment
 from kafkagram.auth import AccessTokens
 from kafkagram.auth.ratelimit import MAX_WS_CONNECTIONS_PER_USER, RateLimiter
 from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
 from kafkagram.connections import ConnectionRegistry
 from tests.support.api import Account, empty_bucket, register
-from tests.support.repo import REPO
-from tests.support.services import REDIS_TEST_URL
-from tests.support.websocket import LOCAL_CREDENTIALS, WAIT_S, Served, listening_socket, serve_gateway, wait_for
+from tests.support.websocket import (
+    LOCAL_CREDENTIALS,
+    WAIT_S,
+    Served,
+    template_websocket_api,
+    wait_for,
+)
 
-# Every route function of the template: the gateway refuses to serve a route without its pool.
-WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction",
-                "WebSocketWatchFunction")
 STAGE_PATH = "/local"
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="module")
 def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The template's WebSocket API on a free port, its route functions in sandboxes using test Redis."""
-    template: Template = parse_template(REPO / "template.yaml")
-    sock = listening_socket()
-    host = f"127.0.0.1:{sock.getsockname()[1]}"
-    rewrites = local_endpoint_rewrites(template, f"http://{host}")
-    pools = {}
-    for logical_id in WS_FUNCTIONS:
-        spec = template.functions[logical_id]
-        pools[logical_id] = FunctionPool(spec, region=template.region, max_workers=2, extra_env={
-            **LOCAL_CREDENTIALS, "REDIS_URL": REDIS_TEST_URL, **rewrite_environment(spec.environment, rewrites)})
-    try:
-        with serve_gateway(template, pools, tmp_path_factory.mktemp("ws"), sock=sock) as served:
-            yield served
-    finally:
-        for pool in pools.values():
-            pool.close()
+    with template_websocket_api(tmp_path_factory.mktemp("ws")) as served:
+        yield served
 
 
 @pytest.fixture

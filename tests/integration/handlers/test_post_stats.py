@@ -24,9 +24,6 @@ import redis
 from jsonschema import Draft202012Validator
 from websockets.sync.client import ClientConnection
 
-from emulator.sandbox import FunctionPool
-from emulator.template import Template, parse_template
-from emulator.websocket.spec import local_endpoint_rewrites, rewrite_environment
 from handlers import post_stats
 from kafkagram.auth import AccessTokens
 from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
@@ -42,44 +39,25 @@ from kafkagram.store.posts import PostStats
 from kafkagram.store.posts import post_stats as read_post_stats
 from kafkagram.watchers import MAX_POST_IDS_PER_MESSAGE, MAX_WATCHED_POSTS, STATS_INTERVAL_MS, PostWatchers
 from tests.support.invocations import OK, invoke, kafka_record
-from tests.support.repo import REPO
 from tests.support.services import REDIS_TEST_URL
 from tests.support.store import events, make_media, make_post, make_user
 from tests.support.websocket import (
     LOCAL_CREDENTIALS,
     Served,
-    listening_socket,
     open_client,
     recv_json,
-    serve_gateway,
+    template_websocket_api,
     wait_for,
 )
 
-WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction",
-                "WebSocketWatchFunction")
 STAGE = "/local"
 
 
 @pytest.fixture(scope="module")
 def gateway(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The template's WebSocket API on a free port, its route functions in sandboxes on the test database
-    and Redis (no key prefix: the sandboxes' keys are the ones the handler reads)."""
-    template: Template = parse_template(REPO / "template.yaml")
-    sock = listening_socket()
-    host = f"127.0.0.1:{sock.getsockname()[1]}"
-    rewrites = local_endpoint_rewrites(template, f"http://{host}")
-    pools = {}
-    for logical_id in WS_FUNCTIONS:
-        spec = template.functions[logical_id]
-        pools[logical_id] = FunctionPool(spec, region=template.region, max_workers=2, extra_env={
-            **LOCAL_CREDENTIALS, "REDIS_URL": REDIS_TEST_URL, "DATABASE_URL": database_url,
-            **rewrite_environment(spec.environment, rewrites)})
-    try:
-        with serve_gateway(template, pools, tmp_path_factory.mktemp("ws"), sock=sock) as served:
-            yield served
-    finally:
-        for pool in pools.values():
-            pool.close()
+    """On the test database and Redis (no key prefix: the sandboxes' keys are the ones the handler reads)."""
+    with template_websocket_api(tmp_path_factory.mktemp("ws"), DATABASE_URL=database_url) as served:
+        yield served
 
 
 @pytest.fixture

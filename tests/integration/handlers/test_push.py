@@ -15,9 +15,6 @@ import pytest
 import redis
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from emulator.sandbox import FunctionPool
-from emulator.template import Template, parse_template
-from emulator.websocket.spec import local_endpoint_rewrites, rewrite_environment
 from handlers import push
 from kafkagram.auth import AccessTokens
 from kafkagram.auth.tokens import LOCAL_DEVELOPMENT_SECRET
@@ -26,45 +23,20 @@ from kafkagram.connections import ConnectionRegistry
 from kafkagram.events import Event, new_event
 from kafkagram.events.catalog import timeline_shard
 from tests.support.invocations import invoke, kafka_record
-from tests.support.repo import REPO
 from tests.support.services import REDIS_TEST_URL, free_port
 from tests.support.websocket import (
-    LOCAL_CREDENTIALS,
     Served,
-    listening_socket,
     open_client,
     recv_json,
-    serve_gateway,
+    template_websocket_api,
     wait_for,
 )
 
-# Every route function of the template: the gateway refuses to serve a route without its pool.
-WS_FUNCTIONS = ("WebSocketConnectFunction", "WebSocketDisconnectFunction", "WebSocketPingFunction",
-                "WebSocketWatchFunction")
-
 
 @pytest.fixture(scope="module")
-def repo_template() -> Template:
-    return parse_template(REPO / "template.yaml")
-
-
-@pytest.fixture(scope="module")
-def gateway(repo_template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """The template's WebSocket API on a free port, its route functions in sandboxes using test Redis."""
-    sock = listening_socket()
-    host = f"127.0.0.1:{sock.getsockname()[1]}"
-    rewrites = local_endpoint_rewrites(repo_template, f"http://{host}")
-    pools = {}
-    for logical_id in WS_FUNCTIONS:
-        spec = repo_template.functions[logical_id]
-        pools[logical_id] = FunctionPool(spec, region=repo_template.region, max_workers=2, extra_env={
-            **LOCAL_CREDENTIALS, "REDIS_URL": REDIS_TEST_URL, **rewrite_environment(spec.environment, rewrites)})
-    try:
-        with serve_gateway(repo_template, pools, tmp_path_factory.mktemp("ws"), sock=sock) as served:
-            yield served
-    finally:
-        for pool in pools.values():
-            pool.close()
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with template_websocket_api(tmp_path_factory.mktemp("ws")) as served:
+        yield served
 
 
 @pytest.fixture
