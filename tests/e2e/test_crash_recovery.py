@@ -68,4 +68,13 @@ def test_an_event_published_but_not_handled_before_sigkill_is_handled_once_after
     finally:
         again.send_signal(signal.SIGINT)
         again.wait(timeout=90)
+    # Ctrl-C drained everything, so the next start has nothing to re-publish.
+    assert "drained" in read_log(log), read_log(log)
+    third, log = start_up(env, tmp_path / "third.log")
+    try:
+        assert "re-published" not in read_log(log), read_log(log)
+        assert database.run("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0] == 0
+    finally:
+        third.send_signal(signal.SIGINT)
+        third.wait(timeout=90)
         database.close()
