@@ -30,6 +30,7 @@ from typing import Any
 from aiohttp import web
 from aws_lambda_powertools import Logger
 
+from emulator.event_loop import new_event_loop
 from emulator.kafka.esm import EventSourceMapping, kafka_mappings
 from emulator.ops_view import OpsView
 from emulator.process_titles import set_process_title
@@ -376,7 +377,7 @@ class Runtime:
         errors: list[BaseException] = []
 
         def serve() -> None:
-            loop = asyncio.new_event_loop()
+            loop = new_event_loop()
             self._loop = loop
             try:
                 loop.run_until_complete(self._open_sites())

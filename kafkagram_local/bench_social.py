@@ -39,6 +39,7 @@ import aiohttp
 import redis
 import websockets
 
+from emulator import event_loop
 from kafkagram.auth import AccessTokens, RateLimiter
 from kafkagram.auth.ratelimit import READS_PER_USER, WRITES_PER_USER
 from kafkagram.config import Settings
@@ -438,9 +439,9 @@ def websocket_rows(stack: Stack, plan: Plan, runs: tuple[tuple[float, float], ..
     """One row per run, and per run its latency budget (hop rows); a warm-up run first, not recorded."""
     rows, budgets = [], {}
     warm_rate, warm_seconds = WS_WARM_UP
-    asyncio.run(_websocket_latency(stack, plan, warm_rate, max(1, round(warm_rate * warm_seconds)), drain_s))
+    event_loop.run(_websocket_latency(stack, plan, warm_rate, max(1, round(warm_rate * warm_seconds)), drain_s))
     for rate, seconds in runs:
-        result = asyncio.run(_websocket_latency(stack, plan, rate, max(1, round(rate * seconds)), drain_s))
+        result = event_loop.run(_websocket_latency(stack, plan, rate, max(1, round(rate * seconds)), drain_s))
         budgets[rate] = result["hops"]
         rows.append({
             "target posts/s": rate, "achieved posts/s": result["posts_per_second"], "posts": result["posts"],

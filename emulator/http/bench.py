@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import importlib.util
-import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from emulator import event_loop
 from emulator.context import LambdaContext
+from emulator.http.access_log import AccessLog
 from emulator.http.gateway import HttpApiGateway
 from emulator.sandbox import FunctionPool
 from emulator.template import FunctionSpec, parse_template
@@ -110,19 +110,6 @@ def _in_process_baseline(spec: FunctionSpec, path: str, duration_s: float) -> Me
     return Measurement.of(latencies, time.perf_counter() - started)
 
 
-@contextlib.contextmanager
-def _request_log_to_devnull() -> Iterator[None]:
-    handlers = [h for h in logging.getLogger("emulator.http").handlers if isinstance(h, logging.StreamHandler)]
-    with open(os.devnull, "w") as devnull:
-        previous = [handler.setStream(devnull) for handler in handlers]
-        try:
-            yield
-        finally:
-            for handler, stream in zip(handlers, previous, strict=True):
-                if stream is not None:
-                    handler.setStream(stream)
-
-
 async def _bench_gateway(gateway: HttpApiGateway, pool: FunctionPool, path: str,
                          concurrency_levels: tuple[int, ...], duration_s: float) -> list[tuple[int, Measurement,
                                                                                                   Measurement]]:
@@ -170,9 +157,10 @@ def run_http_bench(concurrency_levels: tuple[int, ...] = (1, 16, 64), duration_s
     try:
         pool.warm(max_workers)
         # Only `path` is requested, so every routed function may share the one warm pool.
-        gateway = HttpApiGateway(template, dict.fromkeys(template.functions, pool))
-        with _request_log_to_devnull():
-            measured = asyncio.run(_bench_gateway(gateway, pool, path, concurrency_levels, duration_s))
+        # The access log is written, as in `make up`, but to /dev/null rather than the terminal.
+        with open(os.devnull, "w") as devnull:
+            gateway = HttpApiGateway(template, dict.fromkeys(template.functions, pool), access_log=AccessLog(devnull))
+            measured = event_loop.run(_bench_gateway(gateway, pool, path, concurrency_levels, duration_s))
     finally:
         pool.close()
     baseline = _in_process_baseline(spec, path, duration_s)

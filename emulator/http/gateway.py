@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +40,7 @@ from aiohttp import web
 from aws_lambda_powertools import Logger
 from multidict import CIMultiDict
 
+from emulator.http.access_log import AccessLog
 from emulator.http.cors import CORS_HEADER_PREFIX
 from emulator.http.events import (
     GatewayResponse,
@@ -102,7 +103,7 @@ def _json_message(status: int, message: str, headers: Mapping[str, str] | None =
 
 class HttpApiGateway:
     def __init__(self, template: Template, pools: Mapping[str, FunctionPool], *, static_dir: Path | None = None,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, access_log: AccessLog | None = None) -> None:
         self._template = template
         self._routes: RouteTable = build_route_table(template)
         missing = sorted({route.function_id for route in self._routes.routes} - set(pools))
@@ -112,6 +113,7 @@ class HttpApiGateway:
         self._static = StaticSite(static_dir) if static_dir is not None else None
         self._max_body_bytes = max_body_bytes
         self._writes_refused: str | None = None
+        self._access_log = access_log or AccessLog()
 
     def refuse_writes(self, message: str | None) -> None:
         """While the runtime drains: answer every request but GET, HEAD and OPTIONS with 503 and
@@ -134,7 +136,7 @@ class HttpApiGateway:
         # [\s\S], not ".": a decoded %0A in the path must reach the gateway's own routing, not
         # aiohttp's plain-text 404.
         app.router.add_route("*", r"/{tail:[\s\S]*}", self._handle)
-        app.on_response_prepare.append(_log_request)
+        app.on_response_prepare.append(_access_logger(self._access_log))
         return app
 
     # ------------------------------------------------------------------------------------------------
@@ -334,17 +336,20 @@ def _base64_policy(route: Route, request: web.Request) -> Callable[[str | None],
     return decode
 
 
-async def _log_request(request: web.Request, response: web.StreamResponse) -> None:
-    trace = request.get(TRACE_KEY)
-    if not isinstance(trace, RequestTrace):
-        return
-    logger.info("http request", extra={
-        "method": request.method,
-        "path": trace.path,
-        "status": response.status,
-        "duration_ms": round((time.perf_counter() - trace.started) * 1000, 2),
-        "function": trace.function,
-        "request_id": trace.request_id,
-        "lambda_request_id": trace.lambda_request_id,
-    })
+def _access_logger(access_log: AccessLog) -> Callable[[web.Request, web.StreamResponse], Awaitable[None]]:
+    """The line is written as the response is prepared: a file's status (304, 206) is known only then."""
+    async def log_request(request: web.Request, response: web.StreamResponse) -> None:
+        trace = request.get(TRACE_KEY)
+        if not isinstance(trace, RequestTrace):
+            return
+        access_log.write({
+            "method": request.method,
+            "path": trace.path,
+            "status": response.status,
+            "duration_ms": round((time.perf_counter() - trace.started) * 1000, 2),
+            "function": trace.function,
+            "request_id": trace.request_id,
+            "lambda_request_id": trace.lambda_request_id,
+        })
 
+    return log_request

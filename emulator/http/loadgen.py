@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from emulator import event_loop
+
 LATE_SEND_S = 0.005  # a send this far behind its intended time was not offered on time
 DEFAULT_TIMEOUT_S = 30.0
 START_DELAY_S = 0.3  # after every process is ready, so none starts behind
@@ -202,7 +204,7 @@ def _merge(parts: list[_Part], rate: float, duration_s: float, processes: int) -
 def _worker_main(conn: Connection, base_url: str, mine: list[tuple[int, Request]], rate: float, warm: int,
                  connections: int, timeout_s: float, metric: Metric | None) -> None:
     try:
-        part = asyncio.run(_drive(conn, base_url, mine, rate, warm, connections, timeout_s, metric))
+        part = event_loop.run(_drive(conn, base_url, mine, rate, warm, connections, timeout_s, metric))
     except Exception as exc:  # reported to the parent, which raises it
         empty: Any = array("d")
         part = _Part(array("q"), [], array("H"), array("H"), empty, array("d"), array("q"), 0.0, 0, 0,

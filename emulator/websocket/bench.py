@@ -34,6 +34,7 @@ import boto3
 from aiohttp import web
 from botocore.config import Config
 
+from emulator import event_loop
 from emulator.sandbox import FunctionPool
 from emulator.template import parse_template
 from emulator.websocket.gateway import WebSocketGateway
@@ -151,7 +152,7 @@ def run_ws_bench(connections: int = 500, messages: int = 300, *, time_budget_s: 
         server = _start_gateway(template, port)
         try:
             _wait_until_listening(port, server, deadline)
-            results = asyncio.run(_measure(port, server.pid, connections, messages, deadline))
+            results = event_loop.run(_measure(port, server.pid, connections, messages, deadline))
         finally:
             _stop(server)
     results["fd_limit"] = fd_limit

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import io
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,7 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventMo
 from multidict import CIMultiDictProxy
 from yarl import URL
 
+from emulator.http.access_log import AccessLog
 from emulator.http.gateway import HttpApiGateway
 from emulator.http.routes import build_route_table
 from emulator.sandbox import FunctionPool
@@ -505,26 +508,38 @@ class _UnusedPool:
 _UNUSED_POOL: Any = _UnusedPool()
 
 
-def test_one_structured_log_line_per_request(api: ServedGateway) -> None:
-    records: list[logging.LogRecord] = []
+def test_one_structured_log_line_per_request(api: ServedGateway, capsys: pytest.CaptureFixture[str]) -> None:
+    lines: list[dict[str, Any]] = []
 
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.getMessage() == "http request":
-                records.append(record)
+    def request_logged() -> bool:
+        printed = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+        lines.extend(line for line in printed if line.get("message") == "http request")
+        return bool(lines)
 
-    handler = Collect()
-    logging.getLogger("emulator.http").addHandler(handler)
-    try:
-        reply = api.request("GET", "/items/9")
-        wait_until(lambda: bool(records), 5, "the request log line")
-    finally:
-        logging.getLogger("emulator.http").removeHandler(handler)
-    fields = vars(records[0])
+    reply = api.request("GET", "/items/9")
+    wait_until(request_logged, 5, "the request log line")
+    fields = lines[0]
     assert fields["method"] == "GET" and fields["path"] == "/items/9" and fields["status"] == 200
     assert fields["function"] == "EchoFunction"
     assert fields["request_id"] == reply.headers["apigw-requestid"]
     assert fields["duration_ms"] >= 0
+    # The shape of the gateway's other lines (Powertools Logger's), so one parser reads them all.
+    assert fields["level"] == "INFO" and fields["service"] == "emulator.http"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}[+-]\d{4}", fields["timestamp"])
+
+
+def test_the_request_log_line_follows_the_log_level() -> None:
+    stream = io.StringIO()
+    access_log = AccessLog(stream)
+    access_log.write({"status": 200})
+    gateway_logger = logging.getLogger("emulator.http")
+    level = gateway_logger.level
+    gateway_logger.setLevel(logging.WARNING)
+    try:
+        access_log.write({"status": 201})
+    finally:
+        gateway_logger.setLevel(level)
+    assert [json.loads(line)["status"] for line in stream.getvalue().splitlines()] == [200]
 
 
 # ----------------------------------------------------------------------------------------------------
