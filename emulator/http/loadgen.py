@@ -232,15 +232,17 @@ async def _drive(conn: Connection, base_url: str, mine: list[tuple[int, Request]
         start = await loop.run_in_executor(None, conn.recv)
         first_recorded = start + warm / rate
 
+        # time.monotonic(), never loop.time(): uvloop's is whole milliseconds, read once per loop turn,
+        # which would take up to a millisecond or more off each latency.
         async def send(position: int, request: Request, due: float) -> None:
             nonlocal in_flight, last_completion
-            lag[position] = loop.time() - due
+            lag[position] = time.monotonic() - due
             try:
                 async with session.request(request.method, request.path, headers=request.headers,
                                            data=request.body) as response:
                     body = await response.read()
                     answered = response.status
-                done = loop.time()
+                done = time.monotonic()
                 status[position] = answered
                 latency[position] = done - due
                 last_completion = max(last_completion, done)
@@ -254,7 +256,7 @@ async def _drive(conn: Connection, base_url: str, mine: list[tuple[int, Request]
         tasks = []
         for position, (slot, request) in enumerate(mine):
             due = start + slot / rate
-            delay = due - loop.time()
+            delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
             in_flight += 1

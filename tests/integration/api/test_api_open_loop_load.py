@@ -4,9 +4,14 @@ send time, and what was not answered counts as a failure, not as a fast request.
 
 from __future__ import annotations
 
+import asyncio
 import math
+import time
+
+from aiohttp import web
 
 from emulator.http.loadgen import UNFINISHED, Request, percentile, run_open_loop
+from tests.support.served import ServedApp
 from tests.support.services import free_port
 
 
@@ -33,6 +38,41 @@ def test_requests_nobody_answers_are_failures_that_count_as_infinitely_late():
     result = run_open_loop(dead, [Request("GET", "/")] * 5, rate=50.0, timeout_s=2.0)
     assert result.sent == 5 and result.unfinished == 5 and set(result.status) == {UNFINISHED}
     assert result.achieved_rps() == 0 and math.isinf(result.percentile_ms(0.99))
+
+
+class _App:
+    def build_app(self) -> web.Application:
+        async def answer(_request: web.Request) -> web.Response:
+            await asyncio.sleep(0.002)
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_get("/", answer)
+        return app
+
+
+def _clock_us(request: Request, status: int, body: bytes) -> int:
+    """Called by the sender just after it took the response's end time: the clock then, in µs."""
+    return int(time.monotonic() * 1e6)
+
+
+def test_latencies_are_taken_with_a_precise_clock():
+    # The generator runs on uvloop, whose loop.time() is whole milliseconds read once per loop turn:
+    # latencies taken with it came out short by up to a millisecond, and by a different amount each.
+    # Request i's end time is due_i + latency_i, with due_i = start + i / rate; the clock read just
+    # after it must be later by the same few microseconds for every request (the middle half of them:
+    # a sender preempted between the two reads is not what this is about).
+    served = ServedApp(_App())
+    served.start()
+    rate = 200.0
+    try:
+        result = run_open_loop(f"http://127.0.0.1:{served.port}", [Request("GET", "/")] * 60, rate=rate,
+                               metric=_clock_us)
+    finally:
+        served.stop()
+    assert result.count(ok=lambda status: status == 200) == 60
+    starts = sorted(result.metric[i] / 1e6 - result.latency_s[i] - i / rate for i in range(60))
+    assert starts[45] - starts[15] < 0.0002
 
 
 def test_percentiles_are_nearest_rank():
