@@ -251,18 +251,24 @@ def up_to_ready_seconds() -> float:
 def process_tree(pid: int) -> list[int]:
     """A process and all its descendants (from /proc)."""
     found = [pid]
+    for child in child_processes(pid):
+        found.extend(process_tree(child))
+    return found
+
+
+def child_processes(pid: int) -> list[int]:
+    """A process's children (from /proc; none once it is gone)."""
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return found
+        return []
+    children: list[int] = []
     for task in tasks:
         try:
-            children = Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+            children.extend(int(child) for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split())
         except OSError:
             continue
-        for child in children:
-            found.extend(process_tree(int(child)))
-    return found
+    return children
 
 
 def cpu_seconds(pid: int) -> float:
@@ -299,7 +305,7 @@ def up_idle_cpu(seconds: float = IDLE_SECONDS, env_overrides: dict[str, str] | N
         time.sleep(seconds)
         elapsed = time.monotonic() - started
         after = {pid: cpu_seconds(pid) for pid in process_tree(root)}
-        brokers = {pid for pid in after if "tansu" in _cmdline(pid)}  # while the processes are there
+        brokers = {pid for pid in after if "tansu" in cmdline(pid)}  # while the processes are there
     groups = {"kafkagram up (runtime, gateways, S3, outbox relay)": 0.0, "broker": 0.0,
               f"pollers ({len(pollers)})": 0.0, "sandboxes and others": 0.0}
     names = list(groups)
@@ -321,7 +327,7 @@ def up_idle_cpu(seconds: float = IDLE_SECONDS, env_overrides: dict[str, str] | N
     return rows
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
     except OSError:

@@ -24,7 +24,9 @@ and fans out through Kafka as usual. Access tokens are issued with the stack's s
 /api/auth/login would; login is rate limited per IP).
 
 Baseline, same run: the same gateway and API function answering a request without a token (401 at
-admission: no PostgreSQL, no Redis), at its own fixed rates.
+admission: no PostgreSQL, no Redis), at its own fixed rates, with the CPU each request cost the `up`
+process (where the gateways run), the gateways' sandboxes and the load generator:
+where the 2 cores go when the gateway tops out.
 
 In-process: the API function's handler called in one process (a child of the bench) on the seeded
 data with a warm cache, one call after another, for a home-timeline page of 10 posts and a user's
@@ -41,15 +43,18 @@ import math
 import multiprocessing
 import os
 import random
+import resource
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from emulator.http.loadgen import LoadResult, Request, run_open_loop
+from kafkagram_local.bench import child_processes, cmdline, cpu_seconds
 from kafkagram_local.bench_social import MAX_OFFSET, PAGE, REPO, SECONDS, Plan, Stack
 
 MIX = (("home timeline", 0.6), ("user timeline", 0.3), ("compose post", 0.1))
@@ -117,11 +122,38 @@ def _drive_mix(stack: Stack, plan: Plan, rate: float, seconds: float) -> LoadRes
                          connections=CONNECTIONS, timeout_s=TIMEOUT_S, metric=posts_in_page)
 
 
-def _drive_baseline(stack: Stack, rate: float, seconds: float) -> LoadResult:
-    """The same gateway and API function, refused at admission (401: no token): no database work."""
+def _drive_baseline(stack: Stack, rate: float, seconds: float) -> tuple[LoadResult, dict[str, float]]:
+    """The same gateway and API function, refused at admission (401: no token): no database work. With
+    the CPU each request cost the `up` process (its gateways), the API's sandboxes and the generator."""
     requests = [Request("GET", "/api/timeline", kind="401")] * round(rate * (WARMUP_S + seconds))
-    return run_open_loop(stack.http, requests, rate, warmup_s=WARMUP_S, processes=_processes(rate),
-                         connections=CONNECTIONS, timeout_s=TIMEOUT_S)
+    # The gateway's sandboxes start before the CPU is counted: a start is not a request's cost.
+    run_open_loop(stack.http, requests[:round(rate)], rate, processes=_processes(rate), connections=CONNECTIONS,
+                  timeout_s=TIMEOUT_S)
+    with cpu_per_request(stack.up_pid, len(requests)) as cpu:
+        result = run_open_loop(stack.http, requests, rate, warmup_s=WARMUP_S, processes=_processes(rate),
+                               connections=CONNECTIONS, timeout_s=TIMEOUT_S)
+    return result, cpu
+
+
+@contextmanager
+def cpu_per_request(up_pid: int, requests: int) -> Iterator[dict[str, float]]:
+    """Fills the yielded dict, once the block ends, with µs of CPU per request (user + system, from
+    /proc and getrusage) of: the `up` process (its gateways), the sandboxes of the gateways' functions
+    (its children titled "sandbox"), and this process's children that ended in the block (the load
+    generator's processes)."""
+    cpu: dict[str, float] = {}
+    sandboxes = {pid for pid in child_processes(up_pid) if "sandbox" in cmdline(pid)}
+    before = {pid: cpu_seconds(pid) for pid in (up_pid, *sandboxes)}
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    yield cpu
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    sandboxes |= {pid for pid in child_processes(up_pid) if "sandbox" in cmdline(pid)}
+    used = {pid: cpu_seconds(pid) - before.get(pid, 0.0) for pid in (up_pid, *sandboxes)}
+    per_request = 1e6 / max(1, requests)
+    cpu["up process (gateways) CPU µs/req"] = used[up_pid] * per_request
+    cpu["gateway sandboxes CPU µs/req"] = sum(used[pid] for pid in sandboxes) * per_request
+    cpu["load generator CPU µs/req"] = ((children_after.ru_utime + children_after.ru_stime)
+                                        - (children_before.ru_utime + children_before.ru_stime)) * per_request
 
 
 def _load_columns(result: LoadResult, ok: Callable[[int], bool]) -> dict[str, Any]:
@@ -148,8 +180,11 @@ def mix_rows(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
 
 def baseline_rows(stack: Stack, rates: Sequence[float] = BASELINE_RATES,
                   seconds: float = SECONDS) -> list[dict[str, Any]]:
-    return [{"rate req/s": rate, **_load_columns(_drive_baseline(stack, rate, seconds), lambda s: s == 401)}
-            for rate in rates]
+    rows = []
+    for rate in rates:
+        result, cpu = _drive_baseline(stack, rate, seconds)
+        rows.append({"rate req/s": rate, **_load_columns(result, lambda s: s == 401), **cpu})
+    return rows
 
 
 def summary_rows(mix: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -91,6 +91,7 @@ class Stack:
     redis_url: str
     user_ids: list[int] = field(default_factory=list)
     usernames: dict[int, str] = field(default_factory=dict)
+    up_pid: int = 0  # the `kafkagram up` process (its gateways run in it)
 
     @property
     def http(self) -> str:
@@ -111,6 +112,7 @@ def running_stack(database: str = BENCH_DATABASE, redis_url: str = REDIS_SOCIAL_
     try:
         with running_up({"DATABASE_URL": database_url, "REDIS_URL": redis_url}) as up:
             stack.env = up["env"]
+            stack.up_pid = up["process"].pid
             stack.ports = {name: up["ports"][variable] for name, variable in _PORT_VARIABLES.items()}
             seed_args = [] if seed_users is None else ["--users", str(seed_users)]
             seeded = subprocess.run([sys.executable, "-m", "kafkagram_local.cli", "seed", *seed_args], cwd=REPO,
