@@ -34,7 +34,7 @@ class AccessLog:
         line = {"level": "INFO", "location": _LOCATION, "message": MESSAGE, "timestamp": self._timestamp(),
                 "service": SERVICE, **fields}
         stream = self._stream or sys.stdout
-        stream.write(json.dumps(line, default=str) + "\n")
+        stream.write(json.dumps(line, default=str, separators=(",", ":")) + "\n")
         stream.flush()
 
     def _timestamp(self) -> str:
