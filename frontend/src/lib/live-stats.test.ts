@@ -2,33 +2,7 @@ import { act, renderHook } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LiveSocket } from "./live-socket";
 import { MAX_WATCHED_POSTS, PostWatchClient, postWatches, useLivePost, useLiveStats } from "./live-stats";
-
-class FakeSocket {
-  static all: FakeSocket[] = [];
-  readyState = 0;
-  sent: unknown[] = [];
-  onopen: (() => void) | null = null;
-  onclose: (() => void) | null = null;
-  onerror: (() => void) | null = null;
-  onmessage: ((event: { data: unknown }) => void) | null = null;
-  constructor(public url: string) {
-    FakeSocket.all.push(this);
-  }
-  send(data: string) {
-    this.sent.push(JSON.parse(data));
-  }
-  close() {
-    this.readyState = 3;
-    this.onclose?.();
-  }
-  open() {
-    this.readyState = 1;
-    this.onopen?.();
-  }
-  push(message: unknown) {
-    this.onmessage?.({ data: JSON.stringify(message) });
-  }
-}
+import { FakeSocket } from "../test/fake-socket";
 
 function started(): { live: LiveSocket; socket: FakeSocket } {
   const live = new LiveSocket({
@@ -66,13 +40,13 @@ describe("PostWatchClient", () => {
     running = live;
     socket.open();
     ["1", "2", "3"].forEach((id) => watches.acquire(id));
-    expect(socket.sent).toEqual([]);
+    expect(socket.sentMessages()).toEqual([]);
     vi.advanceTimersByTime(150);
-    expect(socket.sent).toEqual([{ action: "watch", post_ids: ["1", "2", "3"] }]);
+    expect(socket.sentMessages()).toEqual([{ action: "watch", post_ids: ["1", "2", "3"] }]);
     watches.release("2");
     watches.acquire("4");
     vi.advanceTimersByTime(150);
-    expect(socket.sent.slice(1)).toEqual([{ action: "unwatch", post_ids: ["2"] }, { action: "watch", post_ids: ["4"] }]);
+    expect(socket.sentMessages().slice(1)).toEqual([{ action: "unwatch", post_ids: ["2"] }, { action: "watch", post_ids: ["4"] }]);
     watches.reset();
   });
 
@@ -86,7 +60,7 @@ describe("PostWatchClient", () => {
     vi.advanceTimersByTime(0);
     watches.release("1");
     vi.advanceTimersByTime(0);
-    expect(socket.sent).toEqual([{ action: "watch", post_ids: ["1"] }]);
+    expect(socket.sentMessages()).toEqual([{ action: "watch", post_ids: ["1"] }]);
     for (let i = 2; i <= MAX_WATCHED_POSTS + 5; i++) watches.acquire(String(i));
     vi.advanceTimersByTime(0);
     expect(watches.watching).toHaveLength(MAX_WATCHED_POSTS);
@@ -99,9 +73,9 @@ describe("PostWatchClient", () => {
     running = live;
     watches.acquire("42");
     vi.advanceTimersByTime(0);
-    expect(socket.sent).toEqual([]); // not open yet: the open listener sends it
+    expect(socket.sentMessages()).toEqual([]); // not open yet: the open listener sends it
     socket.open();
-    expect(socket.sent).toEqual([{ action: "watch", post_ids: ["42"] }]);
+    expect(socket.sentMessages()).toEqual([{ action: "watch", post_ids: ["42"] }]);
     socket.push(stats("42", 7));
     socket.push(stats("99", 1));
     expect(useLiveStats.getState().counts).toEqual({ 42: { likes_count: 7, comments_count: 0, seq: 1 } });
@@ -109,7 +83,7 @@ describe("PostWatchClient", () => {
     await vi.advanceTimersByTimeAsync(100);
     const again = FakeSocket.all.at(-1)!;
     again.open();
-    expect(again.sent).toEqual([{ action: "watch", post_ids: ["42"] }]);
+    expect(again.sentMessages()).toEqual([{ action: "watch", post_ids: ["42"] }]);
     watches.release("42");
     vi.advanceTimersByTime(0);
     expect(useLiveStats.getState().counts).toEqual({}); // not watched: its counts would go stale

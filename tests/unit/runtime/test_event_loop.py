@@ -11,7 +11,6 @@ from emulator import event_loop
 
 
 async def _running_loop_type() -> type:
-    await asyncio.sleep(0)
     return type(asyncio.get_running_loop())
 
 
