@@ -29,6 +29,7 @@ from confluent_kafka import Consumer, Producer
 
 from emulator.kafka.broker import LocalBroker, ensure_topics
 from emulator.kafka.poller import FETCH_QUEUE_BACKOFF_MS, HOT_S
+from emulator.lifetime import die_with_parent
 from emulator.runtime import Runtime, RuntimeOptions
 from emulator.status import percentile
 
@@ -222,8 +223,10 @@ def running_up(env_overrides: dict[str, str] | None = None, timeout_s: float = 1
         log_path = Path(directory) / "up.log"
         with log_path.open("w") as log:
             started = time.perf_counter()
+            # If the bench is killed past its `finally` (kill -9), `up` gets Ctrl-C from the kernel.
             process = subprocess.Popen([sys.executable, "-m", "kafkagram_local.cli", "up"], env=env, text=True,
-                                       stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1])
+                                       stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[1],
+                                       preexec_fn=die_with_parent(signal.SIGINT, os.getpid()))
             try:
                 deadline = time.monotonic() + timeout_s
                 while "ready in" not in log_path.read_text():

@@ -367,6 +367,9 @@ def cmd_seed(args: argparse.Namespace) -> None:
 def cmd_bench(args: argparse.Namespace) -> None:
     from kafkagram_local.bench import run_benchmarks
 
+    # SIGTERM ends the run as Ctrl-C does, through every `finally`: the stacks, brokers and gateways
+    # it started are stopped, not left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     run_benchmarks(args.only)
 
 

@@ -26,33 +26,16 @@ import selectors
 import signal
 import subprocess
 import sys
-from collections.abc import Callable
 from typing import Any
+
+from emulator.lifetime import die_with_parent
 
 STOP_TIMEOUT_S = 30.0
 PARENT_CHECK_S = 1.0
-_PR_SET_PDEATHSIG = 1
 
 
 class _Stop(Exception):
     """Raised by the SIGTERM handler: stop the server and exit."""
-
-
-def _die_with_keeper(stop_signal: int, keeper_pid: int) -> Callable[[], None] | None:
-    """A preexec_fn giving the server `stop_signal` when the keeper dies (Linux only; None elsewhere).
-    It runs in the child after the user switch, which would otherwise clear the setting."""
-    if not sys.platform.startswith("linux"):
-        return None
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: the child only calls it
-
-    def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, stop_signal, 0, 0, 0)
-        if os.getppid() != keeper_pid:  # the keeper died before the line above: nobody would tell us
-            os.kill(os.getpid(), stop_signal)
-
-    return preexec
 
 
 def user_options(user: str | None) -> dict[str, Any]:
@@ -98,7 +81,7 @@ def main() -> int:
         setproctitle.setproctitle(config["title"])
     with open(config["log"], "ab") as log:
         server = subprocess.Popen(config["argv"], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                  cwd=config.get("cwd"), preexec_fn=_die_with_keeper(stop_signal, os.getpid()),
+                                  cwd=config.get("cwd"), preexec_fn=die_with_parent(stop_signal, os.getpid()),
                                   **user_options(config.get("user")))
     try:
         sys.stdout.write(json.dumps({"pid": server.pid}) + "\n")

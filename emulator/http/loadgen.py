@@ -9,9 +9,15 @@ server that falls behind shows its queue in the latencies instead of slowing the
 `requests` are prepared before the clock starts (building them costs nothing during the run); request
 i is due at `start + i / rate`. With `processes` > 1, process k sends requests k, k + n, k + 2n, ... on
 the same schedule (one shared monotonic start: CLOCK_MONOTONIC is system-wide), so the offered rate is
-exact however it is split. Each process is one asyncio loop with one aiohttp session of at most
-`connections / processes` keep-alive connections; a request waiting for a free connection is queued
-client-side, and that wait is in its latency too.
+exact however it is split. Each process is one asyncio loop with at most `connections / processes`
+keep-alive connections, one request on a connection at a time (no pipelining, as wrk2); a request
+waiting for a free connection is queued client-side, and that wait is in its latency too.
+
+The generator shares the machine with the server it measures, so its own CPU per request is kept
+small: requests are encoded to bytes before the clock starts and responses are parsed by httptools
+(llhttp, the parser Node.js uses) on plain asyncio protocols. An aiohttp client cost about as much
+CPU per request as the gateway it loaded (`make bench` prints both), which took cores from the
+server and capped the rates it could be offered.
 
 What the generator could not do is counted, not hidden: `late_sends` (sends that started more than
 LATE_SEND_S after their intended time: the generator's own CPU was the limit, so that rate was not
@@ -27,10 +33,14 @@ import math
 import multiprocessing
 import time
 from array import array
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httptools
 
 from emulator import event_loop
 
@@ -215,63 +225,226 @@ def _worker_main(conn: Connection, base_url: str, mine: list[tuple[int, Request]
 
 async def _drive(conn: Connection, base_url: str, mine: list[tuple[int, Request]], rate: float, warm: int,
                  connections: int, timeout_s: float, metric: Metric | None) -> _Part:
-    import aiohttp
-
     loop = asyncio.get_running_loop()
     kinds = list(dict.fromkeys(request.kind for _, request in mine))
-    n = len(mine)
-    status, lag = array("H", [UNFINISHED]) * n, array("d", [0.0]) * n
-    latency, metrics = array("d", [math.inf]) * n, array("q", [0]) * n
-    last_completion = -math.inf
-    in_flight = max_in_flight = 0
-    connector = aiohttp.TCPConnector(limit=connections, limit_per_host=0, enable_cleanup_closed=False)
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
-    async with aiohttp.ClientSession(base_url, connector=connector, cookie_jar=aiohttp.DummyCookieJar(),
-                                     auto_decompress=False, timeout=timeout) as session:
-        conn.send("ready")
-        start = await loop.run_in_executor(None, conn.recv)
-        first_recorded = start + warm / rate
-
-        # time.monotonic(), never loop.time(): uvloop's is whole milliseconds, read once per loop turn,
-        # which would take up to a millisecond or more off each latency.
-        async def send(position: int, request: Request, due: float) -> None:
-            nonlocal in_flight, last_completion
-            lag[position] = time.monotonic() - due
-            try:
-                async with session.request(request.method, request.path, headers=request.headers,
-                                           data=request.body) as response:
-                    body = await response.read()
-                    answered = response.status
-                done = time.monotonic()
-                status[position] = answered
-                latency[position] = done - due
-                last_completion = max(last_completion, done)
-                if metric is not None:
-                    metrics[position] = metric(request, answered, body)
-            except (TimeoutError, aiohttp.ClientError, OSError):
-                pass  # stays UNFINISHED
-            finally:
-                in_flight -= 1
-
-        tasks = []
+    client = _Client(base_url, len(mine), connections, timeout_s, metric)
+    wire = _encoder(client.host_header)
+    encoded = [wire(request) for _, request in mine]
+    conn.send("ready")
+    start = await loop.run_in_executor(None, conn.recv)
+    first_recorded = start + warm / rate
+    watchdog = loop.create_task(client.expire_overdue())
+    try:
         for position, (slot, request) in enumerate(mine):
             due = start + slot / rate
             delay = due - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            in_flight += 1
-            max_in_flight = max(max_in_flight, in_flight)
-            tasks.append(loop.create_task(send(position, request, due)))
-        backlog = in_flight
-        await asyncio.gather(*tasks)
+            client.send(position, request, encoded[position], due)
+        backlog = client.in_flight
+        await client.all_answered
+    finally:
+        watchdog.cancel()
+        client.close()
     recorded = [position for position, (slot, _) in enumerate(mine) if slot >= warm]
     return _Part(
         slot=array("q", (mine[p][0] - warm for p in recorded)),
         kinds=kinds,
         kind_index=array("H", (kinds.index(mine[p][1].kind) for p in recorded)),
-        status=array("H", (status[p] for p in recorded)),
-        latency_s=array("d", (latency[p] for p in recorded)),
-        send_lag_s=array("d", (lag[p] for p in recorded)),
-        metric=array("q", (metrics[p] for p in recorded)),
-        last_completion_s=max(0.0, last_completion - first_recorded),
-        backlog=backlog, max_in_flight=max_in_flight)
+        status=array("H", (client.status[p] for p in recorded)),
+        latency_s=array("d", (client.latency[p] for p in recorded)),
+        send_lag_s=array("d", (client.lag[p] for p in recorded)),
+        metric=array("q", (client.metrics[p] for p in recorded)),
+        last_completion_s=max(0.0, client.last_completion - first_recorded),
+        backlog=backlog, max_in_flight=client.max_in_flight)
+
+
+def _encoder(host_header: str) -> Callable[[Request], bytes]:
+    """Request -> its HTTP/1.1 bytes; a request object repeated in the schedule is encoded once."""
+    cache: dict[int, bytes] = {}
+
+    def encode(request: Request) -> bytes:
+        known = cache.get(id(request))
+        if known is None:
+            body = request.body or b""
+            lines = [f"{request.method} {request.path} HTTP/1.1", f"Host: {host_header}",
+                     *(f"{name}: {value}" for name, value in request.headers)]
+            if body or request.method in ("POST", "PUT", "PATCH"):
+                lines.append(f"Content-Length: {len(body)}")
+            known = cache[id(request)] = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+        return known
+
+    return encode
+
+
+@dataclass
+class _Sending:
+    """A request on its way: its place in the schedule and when it was due."""
+
+    position: int
+    request: Request
+    wire: bytes
+    due: float
+
+
+class _Client:
+    """One process's keep-alive connections and the samples of every request it sends. A request
+    finishes once: answered (status and latency recorded) or failed (left UNFINISHED: refused or lost
+    connection, unparsable response, no answer within `timeout_s` of its due time)."""
+
+    def __init__(self, base_url: str, requests: int, connections: int, timeout_s: float,
+                 metric: Metric | None) -> None:
+        url = urlsplit(base_url)
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError(f"an http:// base URL is needed, not {base_url!r}")
+        self.host, self.port = url.hostname, url.port or 80
+        self.host_header = url.netloc
+        self.metric = metric
+        self.timeout_s = timeout_s
+        self.limit = max(1, connections)
+        self.status, self.lag = array("H", [UNFINISHED]) * requests, array("d", [0.0]) * requests
+        self.latency, self.metrics = array("d", [math.inf]) * requests, array("q", [0]) * requests
+        self.last_completion = -math.inf
+        self.in_flight = self.max_in_flight = 0
+        self._unfinished = requests
+        self.all_answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if requests == 0:
+            self.all_answered.set_result(None)
+        self._idle: list[_Connection] = []
+        self._open: set[_Connection] = set()
+        self._connecting = 0
+        self._waiting: deque[_Sending] = deque()
+
+    def send(self, position: int, request: Request, wire: bytes, due: float) -> None:
+        self.lag[position] = time.monotonic() - due
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        self._dispatch(_Sending(position, request, wire, due))
+
+    def answered(self, connection: _Connection, sending: _Sending, status: int, body: bytes) -> None:
+        done = time.monotonic()
+        position = sending.position
+        self.status[position] = status
+        self.latency[position] = done - sending.due
+        self.last_completion = max(self.last_completion, done)
+        if self.metric is not None:
+            self.metrics[position] = self.metric(sending.request, status, body)
+        self._finish()
+        if connection.reusable:
+            if self._waiting:
+                connection.start(self._waiting.popleft())
+            else:
+                self._idle.append(connection)
+        else:
+            connection.close()
+
+    def failed(self, sending: _Sending) -> None:
+        self._finish()  # stays UNFINISHED
+
+    def lost(self, connection: _Connection) -> None:
+        self._open.discard(connection)
+        if connection in self._idle:
+            self._idle.remove(connection)
+        self._open_for_waiting()
+
+    async def expire_overdue(self) -> None:
+        """Fail what waits past its timeout: queued requests, and requests on a connection (closing it)."""
+        while True:
+            await asyncio.sleep(min(1.0, self.timeout_s / 4))
+            cutoff = time.monotonic() - self.timeout_s
+            while self._waiting and self._waiting[0].due < cutoff:
+                self.failed(self._waiting.popleft())
+            for connection in list(self._open):
+                if connection.sending is not None and connection.sending.due < cutoff:
+                    connection.abort()
+
+    def close(self) -> None:
+        for connection in list(self._open):
+            connection.close()
+
+    def _dispatch(self, sending: _Sending) -> None:
+        if self._idle:
+            self._idle.pop().start(sending)
+            return
+        self._waiting.append(sending)
+        self._open_for_waiting()
+
+    def _open_for_waiting(self) -> None:
+        while len(self._open) + self._connecting < self.limit and len(self._waiting) > self._connecting:
+            self._connecting += 1
+            asyncio.get_running_loop().create_task(self._connect())
+
+    async def _connect(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            _, connection = await loop.create_connection(lambda: _Connection(self), self.host, self.port)
+        except OSError:
+            self._connecting -= 1
+            if self._waiting:  # the server is not there: the request that waited longest fails
+                self.failed(self._waiting.popleft())
+            self._open_for_waiting()
+            return
+        self._connecting -= 1
+        self._open.add(connection)
+        if self._waiting:
+            connection.start(self._waiting.popleft())
+        else:
+            self._idle.append(connection)
+
+    def _finish(self) -> None:
+        self.in_flight -= 1
+        self._unfinished -= 1
+        if self._unfinished == 0 and not self.all_answered.done():
+            self.all_answered.set_result(None)
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection: writes a request, feeds the answer to httptools, hands it back."""
+
+    def __init__(self, client: _Client) -> None:
+        self.client = client
+        self.parser = httptools.HttpResponseParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.sending: _Sending | None = None
+        self.reusable = True
+        self._body: list[bytes] = []
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass; it has write()
+
+    def start(self, sending: _Sending) -> None:
+        self.sending = sending
+        cast(asyncio.Transport, self.transport).write(sending.wire)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.abort()
+
+    # httptools' callbacks (it calls only the ones a protocol defines)
+    def on_body(self, body: bytes) -> None:
+        self._body.append(body)
+
+    def on_message_complete(self) -> None:
+        sending, self.sending = self.sending, None
+        body = b"".join(self._body) if len(self._body) != 1 else self._body[0]
+        self._body.clear()
+        self.reusable = self.parser.should_keep_alive()
+        if sending is not None:
+            self.client.answered(self, sending, self.parser.get_status_code(), body)
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.reusable = False
+        sending, self.sending = self.sending, None
+        if sending is not None:
+            self.client.failed(sending)
+        self.client.lost(self)

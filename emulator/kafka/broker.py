@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+
+from emulator.lifetime import die_with_parent
 
 BROKER_START_TIMEOUT_S = 30.0
 
@@ -44,24 +44,6 @@ def broker_reachable(bootstrap_servers: str, timeout_s: float = 2.0) -> bool:
     return True
 
 
-_PR_SET_PDEATHSIG = 1
-
-
-def _dies_with(parent_pid: int) -> Callable[[], None] | None:
-    """A preexec_fn that has the kernel kill the broker when its parent dies, even by `kill -9` (Linux
-    only; None elsewhere, where the next start stops a leftover broker)."""
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: the child only calls it
-
-    def preexec() -> None:
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != parent_pid:  # the parent died before the line above
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return preexec
-
-
 class LocalBroker:
     """Runs Tansu with in-memory storage on a loopback port; the log is gone when it stops."""
 
@@ -81,7 +63,8 @@ class LocalBroker:
         self.process = subprocess.Popen(
             [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", "memory://tansu/"],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_dies_with(os.getpid()),
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent(signal.SIGKILL, os.getpid()),  # the kernel kills it if we die
         )
         deadline = time.monotonic() + BROKER_START_TIMEOUT_S
         while time.monotonic() < deadline:

@@ -35,6 +35,7 @@ from aiohttp import web
 from botocore.config import Config
 
 from emulator import event_loop
+from emulator.lifetime import die_with_parent
 from emulator.sandbox import FunctionPool
 from emulator.template import parse_template
 from emulator.websocket.gateway import WebSocketGateway
@@ -328,7 +329,8 @@ def _start_gateway(template: Path, port: int) -> subprocess.Popen[bytes]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_REPO_ROOT), env.get("PYTHONPATH")]))
     command = [sys.executable, "-m", "emulator.websocket.bench", "--serve", str(template), str(port)]
     # The gateway logs a JSON line per event; that cost is part of what is measured, the lines are not.
-    return subprocess.Popen(command, cwd=_REPO_ROOT, env=env, stdout=subprocess.DEVNULL)
+    return subprocess.Popen(command, cwd=_REPO_ROOT, env=env, stdout=subprocess.DEVNULL,
+                            preexec_fn=die_with_parent(signal.SIGKILL, os.getpid()))
 
 
 def _wait_until_listening(port: int, server: subprocess.Popen[bytes], deadline: float) -> None:

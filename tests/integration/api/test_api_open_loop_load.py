@@ -4,6 +4,7 @@ send time, and what was not answered counts as a failure, not as a fast request.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 
@@ -71,6 +72,67 @@ def test_latencies_are_taken_with_a_precise_clock():
     assert result.count(ok=lambda status: status == 200) == 60
     starts = sorted(result.metric[i] / 1e6 - result.latency_s[i] - i / rate for i in range(60))
     assert starts[45] - starts[15] < 0.0002
+
+
+class _Framings:
+    """Answers framed each way HTTP/1.1 allows, and one that never comes."""
+
+    def build_app(self) -> web.Application:
+        async def sized(_request: web.Request) -> web.Response:
+            return web.Response(body=b"s" * 70_000)  # more than one read
+
+        async def chunked(request: web.Request) -> web.StreamResponse:
+            response = web.StreamResponse(status=201)
+            response.enable_chunked_encoding()
+            await response.prepare(request)
+            for _ in range(3):
+                await response.write(b"c" * 1000)
+            await response.write_eof()
+            return response
+
+        async def closing(_request: web.Request) -> web.Response:
+            return web.Response(status=202, body=b"bye", headers={"Connection": "close"})
+
+        stopping = asyncio.Event()
+
+        async def never(_request: web.Request) -> web.Response:  # answers only once the server stops
+            await stopping.wait()
+            return web.Response(status=503)
+
+        async def stop_waiting(_app: web.Application) -> None:
+            stopping.set()
+
+        app = web.Application()
+        app.on_shutdown.append(stop_waiting)
+        for path, answer in (("/sized", sized), ("/chunked", chunked), ("/closing", closing), ("/never", never)):
+            app.router.add_get(path, answer)
+        return app
+
+
+def _body_length(request: Request, status: int, body: bytes) -> int:
+    return len(body)
+
+
+def test_answers_are_read_whole_however_framed_and_unanswered_ones_time_out():
+    served = ServedApp(_Framings())
+    served.start()
+    kinds = ("sized", "chunked", "closing", "never")
+    requests = [Request("GET", f"/{kind}", kind=kind) for kind in kinds] * 10
+    try:
+        began = time.monotonic()
+        result = run_open_loop(f"http://127.0.0.1:{served.port}", requests, rate=200.0, connections=16,
+                               timeout_s=1.0, metric=_body_length)
+        took = time.monotonic() - began
+    finally:
+        served.stop()
+    # Content-Length bodies past one read, chunked bodies, and answers that close the connection (the
+    # next request opens a new one) all arrive whole; the ones never answered fail after the timeout,
+    # without holding up the run or the other requests (16 connections: the 10 never answered hold 10).
+    assert result.count("sized", ok=lambda status: status == 200) == 10 and result.mean_metric("sized") == 70_000
+    assert result.count("chunked", ok=lambda status: status == 201) == 10 and result.mean_metric("chunked") == 3000
+    assert result.count("closing", ok=lambda status: status == 202) == 10 and result.mean_metric("closing") == 3
+    assert result.count("never", ok=lambda status: status == UNFINISHED) == 10 and result.unfinished == 10
+    assert took < 10
 
 
 def test_percentiles_are_nearest_rank():
