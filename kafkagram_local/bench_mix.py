@@ -28,6 +28,10 @@ admission: no PostgreSQL, no Redis), at its own fixed rates, with the CPU each r
 process (where the gateways run), the gateways' sandboxes and the load generator:
 where the 2 cores go when the gateway tops out.
 
+Each rate starts from a warm, quiet stack: the mix runs unrecorded for STACK_WARMUP_S first (every
+sandbox a request or a post reaches starts then), and before each rate the bench waits until the work
+the earlier load left is done (outbox published, every mapping caught up; the time it took is printed).
+
 In-process: the API function's handler called in one process (a child of the bench) on the seeded
 data with a warm cache, one call after another, for a home-timeline page of 10 posts and a user's
 posts, against a trivial handler (returns a constant response) and the 401 of admission; with the
@@ -66,6 +70,10 @@ CONNECTIONS = 256  # keep-alive connections of the load generator, all processes
 TIMEOUT_S = 30.0
 IN_PROCESS_CALLS = 3000
 TARGET_RPS, TARGET_P99_MS = 1000.0, 50.0  # the mix's target (docs/benchmarks.md)
+# Before the first rate, the mix at that rate for this long, not recorded: the API's sandboxes and those of
+# every function a post reaches (fan-out, notify, explore, webhooks...) start here, not in the figures.
+STACK_WARMUP_S = 6.0
+SETTLE_TIMEOUT_S = 120.0  # waiting for the work a rate left behind before the next one starts
 
 
 def _ok(status: int) -> bool:
@@ -166,7 +174,10 @@ def _load_columns(result: LoadResult, ok: Callable[[int], bool]) -> dict[str, An
 def mix_rows(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
              seconds: float = SECONDS) -> list[dict[str, Any]]:
     rows = []
+    if rates:
+        _drive_mix(stack, plan, rates[0], STACK_WARMUP_S - WARMUP_S)
     for rate in rates:
+        settled_s = settle(stack)
         result = _drive_mix(stack, plan, rate, seconds)
         row: dict[str, Any] = {"rate req/s": rate, **_load_columns(result, _ok)}
         for kind, short in (("home timeline", "home"), ("user timeline", "user"), ("compose post", "compose")):
@@ -174,8 +185,34 @@ def mix_rows(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
                                          f"{result.percentile_ms(0.99, kind):.1f}")
         row["posts/read home, user"] = "/".join(
             f"{result.mean_metric(kind, _ok):.1f}" for kind in ("home timeline", "user timeline"))
+        row["settling before, s"] = round(settled_s, 1)  # the earlier rate's leftover work
         rows.append(row)
     return rows
+
+
+def settle(stack: Stack, timeout_s: float = SETTLE_TIMEOUT_S) -> float:
+    """Wait until the stack has done the work earlier load left (every committed event published, every
+    mapping caught up), so each rate is measured from the same quiet start; the seconds it took.
+    RuntimeError after `timeout_s`."""
+    from emulator.status import fetch_status
+    from kafkagram.db import connect
+    from kafkagram.outbox import unpublished_count
+
+    began = time.monotonic()
+    connection = connect(stack.database_url)
+    try:
+        while True:
+            unpublished = unpublished_count(connection)
+            lagging = {name: figures["lag"] for name, figures in
+                       fetch_status("127.0.0.1", stack.ports["status"]).items() if figures["lag"]}
+            if not unpublished and not lagging:
+                return time.monotonic() - began
+            if time.monotonic() - began > timeout_s:
+                raise RuntimeError(f"the stack did not settle in {timeout_s:.0f} s: {unpublished} events "
+                                   f"unpublished, mappings behind: {lagging}")
+            time.sleep(0.2)
+    finally:
+        connection.close()
 
 
 def baseline_rows(stack: Stack, rates: Sequence[float] = BASELINE_RATES,
@@ -323,8 +360,9 @@ class _Counting:
 # --- Entry points -----------------------------------------------------------------------------------------
 
 def mix_composes(rates: Sequence[float], seconds: float) -> float:
-    """Compose requests the mix may send at these rates (to size the media pool)."""
-    return sum(rates) * (WARMUP_S + seconds) * dict(MIX).get("compose post", 0.0) * 1.3
+    """Compose requests the mix may send at these rates (to size the media pool), its warm-up included."""
+    requests = sum(rates) * (WARMUP_S + seconds) + (rates[0] * STACK_WARMUP_S if rates else 0.0)
+    return requests * dict(MIX).get("compose post", 0.0) * 1.3
 
 
 def mix_tables(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,

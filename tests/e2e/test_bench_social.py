@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from kafkagram_local.bench_mix import SETTLE_TIMEOUT_S
 from kafkagram_local.bench_social import run_social_bench
 from tests.support.services import RUN_ID
 
@@ -21,6 +22,7 @@ def test_social_benchmarks_run_at_tiny_scale():
     assert mix["rate req/s"] == 20.0 and mix["errors"] == 0 and mix["achieved req/s"] > 0
     assert mix["offered req/s"] + mix["late sends"] / 1.0 == pytest.approx(20.0)  # 20 recorded sends in 1 s
     assert 0 < mix["p50 ms"] <= mix["p99 ms"] < float("inf")
+    assert 0 <= mix["settling before, s"] < SETTLE_TIMEOUT_S  # the warm-up's posts were all fanned out first
     [baseline] = tables["mix 401 baseline"]
     assert baseline["errors"] == 0 and baseline["achieved req/s"] > 0  # every answer a 401
     [summary] = tables["mix summary"]
