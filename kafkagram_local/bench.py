@@ -332,7 +332,7 @@ def up_idle_cpu(seconds: float = IDLE_SECONDS, env_overrides: dict[str, str] | N
 
 def cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
     except OSError:
         return ""
 

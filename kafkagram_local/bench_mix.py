@@ -47,6 +47,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import resource
 import statistics
 import sys
@@ -55,6 +56,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from emulator.http.loadgen import LoadResult, Request, run_open_loop
@@ -164,6 +166,55 @@ def cpu_per_request(up_pid: int, requests: int) -> Iterator[dict[str, float]]:
                                         - (children_before.ru_utime + children_before.ru_stime)) * per_request
 
 
+# Where a mix request's CPU goes: process groups by command line (process titles), the first match wins.
+MIX_CPU_GROUPS = tuple((name, re.compile(pattern)) for name, pattern in (
+    ("API sandboxes", r"kafkagram: sandbox kafkagram-local-api\b"),
+    ("fan-out sandboxes", r"kafkagram: sandbox kafkagram-local-fan-out\b"),
+    ("other sandboxes", r"kafkagram: sandbox "),
+    ("pollers", r"kafkagram: poller "),
+    ("up (gateways, outbox relay)", r"kafkagram: up\b"),
+    ("broker", r"\S*\btansu broker\b"),
+    ("PostgreSQL", r"(\S*/)?postgres\b"),
+    ("Redis", r"(\S*/)?redis-server\b"),
+))
+
+
+@contextmanager
+def cpu_by_group(requests: int) -> Iterator[dict[str, float]]:
+    """Fills the yielded dict, once the block ends, with µs of CPU per request of each MIX_CPU_GROUPS
+    group (every process on the machine, by command line), of this process's children that ended in the
+    block (the load generator), of everything together, and the cores busy on average."""
+    cpu: dict[str, float] = {}
+    before = _cpu_by_process()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.monotonic()
+    yield cpu
+    wall = time.monotonic() - began
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = {name: 0.0 for name, _ in MIX_CPU_GROUPS}
+    used["load generator"] = ((children_after.ru_utime + children_after.ru_stime)
+                              - (children_before.ru_utime + children_before.ru_stime))
+    used["other"] = 0.0
+    for pid, (command, seconds) in _cpu_by_process().items():
+        group = next((name for name, pattern in MIX_CPU_GROUPS if pattern.match(command)), "other")
+        used[group] += seconds - before.get(pid, (command, 0.0))[1]
+    total = sum(used.values())
+    cpu["cores busy"] = total / wall if wall else 0.0
+    cpu["all, CPU µs/req"] = total * 1e6 / max(1, requests)
+    cpu.update({f"{name} µs/req": seconds * 1e6 / max(1, requests) for name, seconds in used.items()})
+
+
+def _cpu_by_process() -> dict[int, tuple[str, float]]:
+    """Every process's command line and CPU seconds so far (those this user may read)."""
+    found: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            command = cmdline(int(entry.name)).strip()
+            if command:  # kernel threads have none
+                found[int(entry.name)] = (command, cpu_seconds(int(entry.name)))
+    return found
+
+
 def _load_columns(result: LoadResult, ok: Callable[[int], bool]) -> dict[str, Any]:
     return {"offered req/s": result.offered_rps(), "achieved req/s": result.achieved_rps(ok),
             "p50 ms": result.percentile_ms(0.5), "p99 ms": result.percentile_ms(0.99),
@@ -172,13 +223,16 @@ def _load_columns(result: LoadResult, ok: Callable[[int], bool]) -> dict[str, An
 
 
 def mix_rows(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
-             seconds: float = SECONDS) -> list[dict[str, Any]]:
-    rows = []
+             seconds: float = SECONDS) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The mix at each rate, and where its CPU went (cpu_by_group) at each."""
+    rows, cpu_rows = [], []
     if rates:
         _drive_mix(stack, plan, rates[0], STACK_WARMUP_S - WARMUP_S)
     for rate in rates:
         settled_s = settle(stack)
-        result = _drive_mix(stack, plan, rate, seconds)
+        with cpu_by_group(round(rate * (WARMUP_S + seconds))) as cpu:
+            result = _drive_mix(stack, plan, rate, seconds)
+        cpu_rows.append({"rate req/s": rate, **cpu})
         row: dict[str, Any] = {"rate req/s": rate, **_load_columns(result, _ok)}
         for kind, short in (("home timeline", "home"), ("user timeline", "user"), ("compose post", "compose")):
             row[f"{short} p50/p99 ms"] = (f"{result.percentile_ms(0.5, kind):.1f}/"
@@ -187,7 +241,7 @@ def mix_rows(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
             f"{result.mean_metric(kind, _ok):.1f}" for kind in ("home timeline", "user timeline"))
         row["settling before, s"] = round(settled_s, 1)  # the earlier rate's leftover work
         rows.append(row)
-    return rows
+    return rows, cpu_rows
 
 
 def settle(stack: Stack, timeout_s: float = SETTLE_TIMEOUT_S) -> float:
@@ -368,12 +422,12 @@ def mix_composes(rates: Sequence[float], seconds: float) -> float:
 def mix_tables(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
                baseline_rates: Sequence[float] = BASELINE_RATES, seconds: float = SECONDS,
                in_process_calls: int = IN_PROCESS_CALLS) -> dict[str, list[dict[str, Any]]]:
-    """Tables "mix", "mix 401 baseline", "mix summary" and "mix in-process", measured in this order."""
+    """Tables "mix", "mix 401 baseline", "mix summary", "mix in-process" and "mix CPU" (measured with "mix")."""
     baseline = baseline_rows(stack, baseline_rates, seconds)
     in_process = in_process_rows(stack, plan, in_process_calls)
-    mix = mix_rows(stack, plan, rates, seconds)
+    mix, mix_cpu = mix_rows(stack, plan, rates, seconds)
     return {"mix": mix, "mix 401 baseline": baseline, "mix summary": summary_rows(mix, baseline),
-            "mix in-process": in_process}
+            "mix in-process": in_process, "mix CPU": mix_cpu}
 
 
 def print_mix_tables(tables: dict[str, list[dict[str, Any]]]) -> None:
@@ -383,6 +437,9 @@ def print_mix_tables(tables: dict[str, list[dict[str, Any]]]) -> None:
         _print_table("DeathStarBench mix on Reed98 through the HTTP API, open loop (60% home timeline, 30% user "
                      "timeline, 10% compose; 10 posts at offset 0-100); latency from the intended send time",
                      tables["mix"])
+    if "mix CPU" in tables:
+        _print_table("Where the mix's CPU goes: CPU µs per request of each group of processes (every process on the "
+                     "machine, from /proc), and the cores busy on average", tables["mix CPU"])
     if "mix 401 baseline" in tables:
         _print_table("Baseline, same run: the same gateway and API function answering 401 (no token), open loop",
                      tables["mix 401 baseline"])

@@ -23,6 +23,9 @@ def test_social_benchmarks_run_at_tiny_scale():
     assert mix["offered req/s"] + mix["late sends"] / 1.0 == pytest.approx(20.0)  # 20 recorded sends in 1 s
     assert 0 < mix["p50 ms"] <= mix["p99 ms"] < float("inf")
     assert 0 <= mix["settling before, s"] < SETTLE_TIMEOUT_S  # the warm-up's posts were all fanned out first
+    # Where its CPU went: the API's sandboxes and PostgreSQL served it, the generator sent it.
+    [cpu] = tables["mix CPU"]
+    assert min(cpu["API sandboxes µs/req"], cpu["PostgreSQL µs/req"], cpu["load generator µs/req"]) > 0
     [baseline] = tables["mix 401 baseline"]
     assert baseline["errors"] == 0 and baseline["achieved req/s"] > 0  # every answer a 401
     [summary] = tables["mix summary"]
