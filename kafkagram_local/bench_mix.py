@@ -180,28 +180,32 @@ MIX_CPU_GROUPS = tuple((name, re.compile(pattern)) for name, pattern in (
 
 
 @contextmanager
-def cpu_by_group(requests: int) -> Iterator[dict[str, float]]:
-    """Fills the yielded dict, once the block ends, with µs of CPU per request of each MIX_CPU_GROUPS
-    group (every process on the machine, by command line), of this process's children that ended in the
-    block (the load generator), of everything together, and the cores busy on average."""
-    cpu: dict[str, float] = {}
+def cpu_by_group() -> Iterator[dict[str, float]]:
+    """Fills the yielded dict, once the block ends, with the CPU seconds each MIX_CPU_GROUPS group used
+    in it (every process on the machine, by command line), the seconds of this process's children that
+    ended in the block (the load generator), the rest ("other"), and the block's wall seconds ("wall")."""
     before = _cpu_by_process()
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.monotonic()
-    yield cpu
-    wall = time.monotonic() - began
+    used: dict[str, float] = {}
+    yield used
+    used.update({name: 0.0 for name, _ in MIX_CPU_GROUPS}, other=0.0)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used = {name: 0.0 for name, _ in MIX_CPU_GROUPS}
     used["load generator"] = ((children_after.ru_utime + children_after.ru_stime)
                               - (children_before.ru_utime + children_before.ru_stime))
-    used["other"] = 0.0
     for pid, (command, seconds) in _cpu_by_process().items():
         group = next((name for name, pattern in MIX_CPU_GROUPS if pattern.match(command)), "other")
         used[group] += seconds - before.get(pid, (command, 0.0))[1]
-    total = sum(used.values())
-    cpu["cores busy"] = total / wall if wall else 0.0
-    cpu["all, CPU µs/req"] = total * 1e6 / max(1, requests)
-    cpu.update({f"{name} µs/req": seconds * 1e6 / max(1, requests) for name, seconds in used.items()})
+    used["wall"] = time.monotonic() - began
+
+
+def _cpu_columns(used: dict[str, float], answered: int) -> dict[str, float]:
+    """cpu_by_group's seconds as the cores busy on average and µs of CPU per answered request."""
+    groups = {name: seconds for name, seconds in used.items() if name != "wall"}
+    per_request = 1e6 / max(1, answered)
+    return {"cores busy": sum(groups.values()) / used["wall"] if used["wall"] else 0.0,
+            "all, CPU µs/req": sum(groups.values()) * per_request,
+            **{f"{name} µs/req": seconds * per_request for name, seconds in groups.items()}}
 
 
 def _cpu_by_process() -> dict[int, tuple[str, float]]:
@@ -230,9 +234,11 @@ def mix_rows(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
         _drive_mix(stack, plan, rates[0], STACK_WARMUP_S - WARMUP_S)
     for rate in rates:
         settled_s = settle(stack)
-        with cpu_by_group(round(rate * (WARMUP_S + seconds))) as cpu:
+        with cpu_by_group() as used:
             result = _drive_mix(stack, plan, rate, seconds)
-        cpu_rows.append({"rate req/s": rate, **cpu})
+        # Answered in the block: the recorded good answers and the warm-up's (sent first; taken as answered).
+        answered = result.count(ok=_ok) + round(rate * WARMUP_S)
+        cpu_rows.append({"rate req/s": rate, "answered": answered, **_cpu_columns(used, answered)})
         row: dict[str, Any] = {"rate req/s": rate, **_load_columns(result, _ok)}
         for kind, short in (("home timeline", "home"), ("user timeline", "user"), ("compose post", "compose")):
             row[f"{short} p50/p99 ms"] = (f"{result.percentile_ms(0.5, kind):.1f}/"
@@ -438,8 +444,8 @@ def print_mix_tables(tables: dict[str, list[dict[str, Any]]]) -> None:
                      "timeline, 10% compose; 10 posts at offset 0-100); latency from the intended send time",
                      tables["mix"])
     if "mix CPU" in tables:
-        _print_table("Where the mix's CPU goes: CPU µs per request of each group of processes (every process on the "
-                     "machine, from /proc), and the cores busy on average", tables["mix CPU"])
+        _print_table("Where the mix's CPU goes: CPU µs per answered request of each group of processes (every "
+                     "process on the machine, from /proc), and the cores busy on average", tables["mix CPU"])
     if "mix 401 baseline" in tables:
         _print_table("Baseline, same run: the same gateway and API function answering 401 (no token), open loop",
                      tables["mix 401 baseline"])
