@@ -10,9 +10,10 @@ _PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(stop_signal: int, parent_pid: int) -> Callable[[], None] | None:
-    """A `subprocess.Popen` preexec_fn: the kernel sends the child `stop_signal` when `parent_pid` (the
-    process starting it; strictly, its starting thread) dies, even by `kill -9`. Linux only; None
-    elsewhere. It runs in the child after a user switch, which would otherwise clear the setting."""
+    """A `subprocess.Popen` preexec_fn (or a call a child makes first thing): the kernel sends the child
+    `stop_signal` when `parent_pid` (the process starting it; strictly, its starting thread) dies, even
+    by `kill -9`. Linux only; None elsewhere. As a preexec_fn it runs after a user switch, which would
+    otherwise clear the setting."""
     if not sys.platform.startswith("linux"):
         return None
     import ctypes

@@ -31,6 +31,8 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
+import signal
 import time
 from array import array
 from collections import deque
@@ -43,6 +45,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from emulator import event_loop
+from emulator.lifetime import die_with_parent
 
 LATE_SEND_S = 0.005  # a send this far behind its intended time was not offered on time
 DEFAULT_TIMEOUT_S = 30.0
@@ -152,7 +155,8 @@ def run_open_loop(base_url: str, requests: Sequence[Request], rate: float, *, wa
         parent, child = context.Pipe()
         mine = [(i, requests[i]) for i in range(k, len(requests), processes)]
         worker = context.Process(target=_worker_main, name=f"loadgen-{k}", daemon=True,
-                                 args=(child, base_url, mine, rate, warm, per_process, timeout_s, metric))
+                                 args=(child, base_url, mine, rate, warm, per_process, timeout_s, metric,
+                                       os.getpid()))
         worker.start()
         child.close()
         pipes.append(parent)
@@ -212,7 +216,11 @@ def _merge(parts: list[_Part], rate: float, duration_s: float, processes: int) -
 
 
 def _worker_main(conn: Connection, base_url: str, mine: list[tuple[int, Request]], rate: float, warm: int,
-                 connections: int, timeout_s: float, metric: Metric | None) -> None:
+                 connections: int, timeout_s: float, metric: Metric | None, parent_pid: int) -> None:
+    # A generator whose caller was killed has nobody to report to: it goes too, whatever it was doing.
+    end_with_parent = die_with_parent(signal.SIGKILL, parent_pid)
+    if end_with_parent is not None:
+        end_with_parent()
     try:
         part = event_loop.run(_drive(conn, base_url, mine, rate, warm, connections, timeout_s, metric))
     except Exception as exc:  # reported to the parent, which raises it

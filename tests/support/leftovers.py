@@ -29,7 +29,8 @@ def _marked(pid: int, marker: bytes) -> bool:
         return False
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Running (not gone, not a zombie waiting to be reaped)."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
@@ -42,7 +43,7 @@ def processes_left(marker: str) -> list[int]:
     # multiprocessing's resource tracker belongs to this process and ends when it does.
     ours = {os.getpid(), getattr(resource_tracker._resource_tracker, "_pid", None)}
     return [pid for pid in (int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit())
-            if pid not in ours and _marked(pid, wanted) and _alive(pid)]
+            if pid not in ours and _marked(pid, wanted) and alive(pid)]
 
 
 def describe(pid: int) -> str:

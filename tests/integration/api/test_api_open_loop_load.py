@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import math
+import subprocess
+import sys
 import time
 
 from aiohttp import web
 
 from emulator.http.loadgen import UNFINISHED, Request, percentile, run_open_loop
+from kafkagram_local.bench import child_processes, cmdline
+from tests.support.leftovers import alive
 from tests.support.served import ServedApp
 from tests.support.services import free_port
+from tests.support.waiting import wait_for
 
 
 def _posts(request: Request, status: int, body: bytes) -> int:
@@ -77,6 +82,9 @@ def test_latencies_are_taken_with_a_precise_clock():
 class _Framings:
     """Answers framed each way HTTP/1.1 allows, and one that never comes."""
 
+    def __init__(self) -> None:
+        self.unanswered = 0  # requests /never holds
+
     def build_app(self) -> web.Application:
         async def sized(_request: web.Request) -> web.Response:
             return web.Response(body=b"s" * 70_000)  # more than one read
@@ -96,6 +104,7 @@ class _Framings:
         stopping = asyncio.Event()
 
         async def never(_request: web.Request) -> web.Response:  # answers only once the server stops
+            self.unanswered += 1
             await stopping.wait()
             return web.Response(status=503)
 
@@ -133,6 +142,33 @@ def test_answers_are_read_whole_however_framed_and_unanswered_ones_time_out():
     assert result.count("closing", ok=lambda status: status == 202) == 10 and result.mean_metric("closing") == 3
     assert result.count("never", ok=lambda status: status == UNFINISHED) == 10 and result.unfinished == 10
     assert took < 10
+
+
+# Sends 4 requests that are never answered, with a 10-minute timeout, from 2 generator processes.
+_CALLER = """
+import sys
+from emulator.http.loadgen import Request, run_open_loop
+run_open_loop(sys.argv[1], [Request("GET", "/never")] * 4, rate=100.0, processes=2, timeout_s=600.0)
+"""
+
+
+def test_the_generator_processes_end_with_their_caller():
+    framings = _Framings()
+    served = ServedApp(framings)
+    served.start()
+    caller = subprocess.Popen([sys.executable, "-c", _CALLER, f"http://127.0.0.1:{served.port}"])
+    try:
+        generators = wait_for(lambda: [pid for pid in child_processes(caller.pid) if "spawn_main" in cmdline(pid)]
+                              if len(child_processes(caller.pid)) >= 2 else None, message="the generator processes")
+        wait_for(lambda: framings.unanswered == 4, message="the generators to be waiting for their answers")
+        caller.kill()  # kill -9: no finally, no clean-up in the caller
+        caller.wait()
+        wait_for(lambda: not [pid for pid in generators if alive(pid)], timeout=15,
+                 message="the generator processes to end with their caller")
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+        served.stop()
 
 
 def test_percentiles_are_nearest_rank():

@@ -6,19 +6,12 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from kafkagram_local.bench import cmdline, process_tree
+from tests.support.leftovers import alive
 from tests.support.waiting import wait_for
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def _up_with_its_pollers(bench_pid: int) -> int | None:
@@ -41,12 +34,12 @@ def test_a_stopped_bench_leaves_no_process_behind(stop_signal: int) -> None:
         assert up in started and len(started) > 5
         bench.send_signal(stop_signal)
         bench.wait(timeout=60)
-        wait_for(lambda: not [pid for pid in started if _alive(pid)], timeout=90,
-                 message=f"the processes the bench started to end: {[cmdline(pid) for pid in started if _alive(pid)]}")
+        wait_for(lambda: not [pid for pid in started if alive(pid)], timeout=90,
+                 message=f"the processes the bench started to end: {[cmdline(pid) for pid in started if alive(pid)]}")
     finally:
         if bench.poll() is None:
             bench.kill()
             bench.wait()
         for pid in started:
-            if _alive(pid):
+            if alive(pid):
                 subprocess.run(["kill", "-9", str(pid)], check=False)
