@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -219,7 +220,8 @@ def running_up(env_overrides: dict[str, str] | None = None, timeout_s: float = 1
     for variable in ("KAFKA_BOOTSTRAP_SERVERS", "AWS_ENDPOINT_URL_S3", "SMTP_URL"):
         env.pop(variable, None)
     with tempfile.TemporaryDirectory(prefix="kafkagram-bench-") as directory:
-        env.setdefault("KAFKAGRAM_RUN_DIR", str(Path(directory) / "run"))
+        if not env.get("KAFKAGRAM_RUN_DIR"):  # its own, unless the caller chose one
+            env["KAFKAGRAM_RUN_DIR"] = str(Path(directory) / "run")
         log_path = Path(directory) / "up.log"
         with log_path.open("w") as log:
             started = time.perf_counter()
@@ -272,6 +274,12 @@ def child_processes(pid: int) -> list[int]:
         except OSError:
             continue
     return children
+
+
+def ended_children_cpu_seconds() -> float:
+    """User + system CPU time of this process's children that have ended (and been waited for) so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cpu_seconds(pid: int) -> float:

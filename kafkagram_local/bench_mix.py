@@ -48,7 +48,6 @@ import multiprocessing
 import os
 import random
 import re
-import resource
 import statistics
 import sys
 import time
@@ -60,7 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from emulator.http.loadgen import LoadResult, Request, run_open_loop
-from kafkagram_local.bench import child_processes, cmdline, cpu_seconds
+from kafkagram_local.bench import child_processes, cmdline, cpu_seconds, ended_children_cpu_seconds
 from kafkagram_local.bench_social import MAX_OFFSET, PAGE, REPO, SECONDS, Plan, Stack
 
 MIX = (("home timeline", 0.6), ("user timeline", 0.3), ("compose post", 0.1))
@@ -154,16 +153,15 @@ def cpu_per_request(up_pid: int, requests: int) -> Iterator[dict[str, float]]:
     cpu: dict[str, float] = {}
     sandboxes = {pid for pid in child_processes(up_pid) if "sandbox" in cmdline(pid)}
     before = {pid: cpu_seconds(pid) for pid in (up_pid, *sandboxes)}
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_before = ended_children_cpu_seconds()
     yield cpu
-    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_after = ended_children_cpu_seconds()
     sandboxes |= {pid for pid in child_processes(up_pid) if "sandbox" in cmdline(pid)}
     used = {pid: cpu_seconds(pid) - before.get(pid, 0.0) for pid in (up_pid, *sandboxes)}
     per_request = 1e6 / max(1, requests)
     cpu["up process (gateways) CPU µs/req"] = used[up_pid] * per_request
     cpu["gateway sandboxes CPU µs/req"] = sum(used[pid] for pid in sandboxes) * per_request
-    cpu["load generator CPU µs/req"] = ((children_after.ru_utime + children_after.ru_stime)
-                                        - (children_before.ru_utime + children_before.ru_stime)) * per_request
+    cpu["load generator CPU µs/req"] = (children_after - children_before) * per_request
 
 
 # Where a mix request's CPU goes: process groups by command line (process titles), the first match wins.
@@ -185,14 +183,12 @@ def cpu_by_group() -> Iterator[dict[str, float]]:
     in it (every process on the machine, by command line), the seconds of this process's children that
     ended in the block (the load generator), the rest ("other"), and the block's wall seconds ("wall")."""
     before = _cpu_by_process()
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    children_before = ended_children_cpu_seconds()
     began = time.monotonic()
     used: dict[str, float] = {}
     yield used
     used.update({name: 0.0 for name, _ in MIX_CPU_GROUPS}, other=0.0)
-    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    used["load generator"] = ((children_after.ru_utime + children_after.ru_stime)
-                              - (children_before.ru_utime + children_before.ru_stime))
+    used["load generator"] = ended_children_cpu_seconds() - children_before
     for pid, (command, seconds) in _cpu_by_process().items():
         group = next((name for name, pattern in MIX_CPU_GROUPS if pattern.match(command)), "other")
         used[group] += seconds - before.get(pid, (command, 0.0))[1]

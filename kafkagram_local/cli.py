@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Pid and log files of what `up` starts; tests point it elsewhere so they never touch a developer's run.
-RUN_DIR = Path(os.environ.get("KAFKAGRAM_RUN_DIR", REPO_ROOT / ".run"))
+RUN_DIR = Path(os.environ.get("KAFKAGRAM_RUN_DIR") or REPO_ROOT / ".run")  # set but empty: the default too
 DEFAULT_TEMPLATE = REPO_ROOT / "template.yaml"
 LOCAL_ENV_FILE = REPO_ROOT / "env.local.json"
 
