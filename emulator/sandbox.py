@@ -217,6 +217,10 @@ class FunctionPool:
             readable = await answered
         finally:
             loop.remove_reader(fd)
+            # uvloop (libuv) makes a watched fd non-blocking, and the pipe carries messages bigger than
+            # it holds: reads and writes of a whole message must wait for the sandbox, as they do on
+            # threads, or a message cut at 64 KiB looks like a crash.
+            os.set_blocking(fd, True)
             timer.cancel()
         if not readable:
             worker.kill()
@@ -224,7 +228,7 @@ class FunctionPool:
                               _error("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"),
                               _elapsed_ms(mark))
         try:
-            answer = worker.conn.recv_bytes()  # the sandbox writes it whole: no waiting past its first byte
+            answer = worker.conn.recv_bytes()  # the rest of a big answer may still be on its way
         except (EOFError, OSError):
             return self._crashed(worker, request_id, mark)
         return _invocation(request_id, pickle.loads(answer), _elapsed_ms(mark))

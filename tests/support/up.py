@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -51,6 +52,15 @@ def read_log(log: IO[str]) -> str:
     return log.read()
 
 
+TROUBLE = re.compile(r"ERROR|WARNING|CRITICAL|Traceback|failed|timed out", re.IGNORECASE)
+
+
+def trouble_in(log_text: str, most: int = 80) -> str:
+    """The last `most` lines of `up`'s log that report a problem (a function's error, a timeout...)."""
+    lines = [line for line in log_text.splitlines() if TROUBLE.search(line)]
+    return "\n".join(["--- problems in the log of `kafkagram up` ---", *lines[-most:]])
+
+
 @contextmanager
 def running_up(database_url: str, tmp_path: Path, kafka_bootstrap: str | None = None) -> Iterator[dict[str, int]]:
     """`kafkagram up` in a subprocess until ready; yields its ports and stops it with Ctrl-C."""
@@ -62,6 +72,9 @@ def running_up(database_url: str, tmp_path: Path, kafka_bootstrap: str | None = 
         wait_for(lambda: "ready in" in read_log(log) or up.poll() is not None, timeout=120, message="ready")
         assert "ready in" in read_log(log), read_log(log)
         yield ports
+    except BaseException:
+        print(trouble_in(read_log(log)))  # pytest shows it with the failure: why a call got a 502, say
+        raise
     finally:
         up.send_signal(signal.SIGINT)
         up.wait(timeout=60)

@@ -7,8 +7,11 @@
  * the token another tab just rotated away would trip the server's reuse detection and revoke the
  * session for every tab. So a refresh runs under a Web Lock shared by the origin's tabs, and re-reads
  * the stored session once it holds the lock: when another tab refreshed meanwhile, it takes that tab's
- * tokens instead of refreshing again. Without Web Locks (an insecure http: origin other than
- * localhost) only the re-read is left, which narrows the race but does not close it.
+ * tokens instead of refreshing again. The re-read can still come too early: Chromium hands one tab's
+ * localStorage writes to the other tabs' processes asynchronously, so the lock may arrive first. The
+ * server covers that: for a short grace window after a rotation, the token it replaced gets the current
+ * one back instead of revoking the session. Without Web Locks (an insecure http: origin other than
+ * localhost) only the re-read and the grace window are left.
  */
 import axios, { type AxiosError, type AxiosInstance, type InternalAxiosRequestConfig } from "axios";
 import type { Tokens } from "./api-types";

@@ -5,12 +5,14 @@ and a sandbox that is never reused while an abandoned call's answer may still be
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from emulator.event_loop import new_event_loop
 from emulator.sandbox import AsyncInvoker, FunctionPool
 from emulator.template import Template, parse_template
 from tests.support.repo import APPS
@@ -132,3 +134,33 @@ def test_an_abandoned_call_retires_its_sandbox(template: Template) -> None:
         assert busy and not set(busy) & set(slow.worker_pids)
     finally:
         slow.close()
+
+
+def run_on_the_gateways_loop(scenario: Any) -> Any:
+    """`scenario()` on the loop the gateways run on (uvloop by default, whose watchers make a watched
+    pipe non-blocking)."""
+    loop = new_event_loop()
+    try:
+        return loop.run_until_complete(scenario())
+    finally:
+        loop.close()
+
+
+def test_answers_and_events_larger_than_a_pipe_travel_whole_on_the_gateways_loop(template: Template) -> None:
+    # A pipe holds 64 KiB: a bigger event or answer crosses it in parts, and a read or write that finds
+    # the pipe empty or full must wait for the sandbox, not fail (a "crash" and a 502 did, under load).
+    echo = FunctionPool(template.functions["EchoFunction"], region=template.region, max_workers=1)
+    echo.warm(1)
+    sandbox = echo.worker_pids
+    bodies = [str(n) * (3 * 1024 * 1024) for n in range(6)]  # 3 MiB each, the answer holds it again
+    try:
+        async def scenario() -> list[Any]:
+            return [await echo.invoke_async({**event("/items"), "body": body}, request_id=f"big{n}")
+                    for n, body in enumerate(bodies)]
+
+        invocations = run_on_the_gateways_loop(scenario)
+        assert [i.outcome for i in invocations] == ["success"] * len(bodies), [i.error for i in invocations]
+        assert [json.loads(i.payload["body"])["event"]["body"] for i in invocations] == bodies
+        assert echo.worker_pids == sandbox  # one sandbox served them all
+    finally:
+        echo.close()
