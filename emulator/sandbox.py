@@ -219,8 +219,11 @@ class FunctionPool:
             loop.remove_reader(fd)
             # uvloop (libuv) makes a watched fd non-blocking, and the pipe carries messages bigger than
             # it holds: reads and writes of a whole message must wait for the sandbox, as they do on
-            # threads, or a message cut at 64 KiB looks like a crash.
-            os.set_blocking(fd, True)
+            # threads, or a message cut at 64 KiB looks like a crash. (A pool closed meanwhile closed
+            # the pipe: the fd may be another file's by now.)
+            if not worker.conn.closed:
+                with contextlib.suppress(OSError):
+                    os.set_blocking(fd, True)
             timer.cancel()
         if not readable:
             worker.kill()
