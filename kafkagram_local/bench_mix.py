@@ -195,7 +195,7 @@ def cpu_by_group() -> Iterator[dict[str, float]]:
     used["wall"] = time.monotonic() - began
 
 
-def _cpu_columns(used: dict[str, float], answered: int) -> dict[str, float]:
+def cpu_columns(used: dict[str, float], answered: int) -> dict[str, float]:
     """cpu_by_group's seconds as the cores busy on average and µs of CPU per answered request."""
     groups = {name: seconds for name, seconds in used.items() if name != "wall"}
     per_request = 1e6 / max(1, answered)
@@ -234,7 +234,7 @@ def mix_rows(stack: Stack, plan: Plan, rates: Sequence[float] = RATES,
             result = _drive_mix(stack, plan, rate, seconds)
         # Answered in the block: the recorded good answers and the warm-up's (sent first; taken as answered).
         answered = result.count(ok=_ok) + round(rate * WARMUP_S)
-        cpu_rows.append({"rate req/s": rate, "answered": answered, **_cpu_columns(used, answered)})
+        cpu_rows.append({"rate req/s": rate, "answered": answered, **cpu_columns(used, answered)})
         row: dict[str, Any] = {"rate req/s": rate, **_load_columns(result, _ok)}
         for kind, short in (("home timeline", "home"), ("user timeline", "user"), ("compose post", "compose")):
             row[f"{short} p50/p99 ms"] = (f"{result.percentile_ms(0.5, kind):.1f}/"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from kafkagram_local.bench_mix import _cpu_columns, cpu_by_group, cpu_per_request
+from kafkagram_local.bench_mix import cpu_by_group, cpu_columns, cpu_per_request
 
 BURN = "sum(range(3_000_000))"  # about 0.1 s of CPU: several of /proc's 10 ms ticks
 # Burns once for each line it reads, then says so.
@@ -72,7 +72,7 @@ def test_the_mix_table_counts_each_group_of_processes_by_its_title() -> None:
             assert process.stdin is not None
             process.stdin.close()
             process.wait(timeout=30)
-    cpu = _cpu_columns(used, answered=10)
+    cpu = cpu_columns(used, answered=10)
     counted = {group: cpu[f"{group} µs/req"] for group in ("API sandboxes", "pollers", "load generator")}
     assert min(counted.values()) >= 1_000, counted  # each burned about 0.1 s: 10,000 µs over 10 requests
     assert max(counted.values()) < 0.8 * sum(counted.values()), counted  # none took another's

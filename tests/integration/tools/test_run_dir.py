@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[3]
+from tests.support.repo import REPO
 
 
 def _run_dir(value: str | None) -> Path:
